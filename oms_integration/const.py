@@ -1,0 +1,138 @@
+"""Constants of the OMS integration core: states, scopes, defaults."""
+
+# Providers shipped by the core. Provider addons add theirs with selection_add.
+PROVIDER_COMPATIBLE = "compatible"
+
+# Source modes and states.
+MODES = [
+    ("webhook", "Webhook"),
+    ("polling", "Polling"),
+    ("both", "Webhook and polling"),
+]
+WEBHOOK_MODES = ("webhook", "both")
+POLLING_MODES = ("polling", "both")
+
+SOURCE_STATES = [("draft", "Draft"), ("active", "Active"), ("paused", "Paused")]
+
+# Consent scopes: what an administrator allows a source to do.
+CONSENT_SCOPES = [
+    ("inbound", "Inbound (receive orders by webhook)"),
+    ("polling", "Polling (fetch orders from the provider)"),
+    ("outbound", "Outbound (send order statuses to the provider)"),
+]
+# The data a source exchanges, listed in the consent dialog.
+CONSENT_DATA_CATEGORIES = (
+    "Customer records (names, addresses, phone numbers, emails, tax ids)",
+    "Sales orders and their lines",
+    "Product identifiers and names",
+    "Prices, discounts and totals",
+    "Order statuses (approved, processing, delivered, cancelled)",
+)
+
+# Events: the staging queue.
+DIRECTIONS = [("inbound", "Inbound"), ("outbound", "Outbound")]
+EVENT_STATES = [
+    ("pending", "Pending"),
+    ("processing", "Processing"),
+    ("done", "Done"),
+    ("failed", "Failed, waiting for retry"),
+    ("dead", "Dead letter"),
+    ("discarded", "Discarded"),
+]
+# Allowed source states of each target state (see _update_state).
+EVENT_TRANSITIONS = {
+    "pending": ("failed", "dead", "processing"),
+    "processing": ("pending", "failed"),
+    "done": ("processing",),
+    "failed": ("pending", "processing"),
+    "dead": ("pending", "processing", "failed"),
+    "discarded": ("pending", "failed", "dead"),
+}
+EVENT_TYPES = [
+    ("order.created", "Order created"),
+    ("order.updated", "Order updated"),
+    ("order.cancelled", "Order cancelled"),
+    ("order.status", "Order status"),
+    ("test", "Test"),
+]
+
+DEAD_LETTER_REASONS = [
+    ("exhausted", "Retries exhausted"),
+    ("permanent", "Permanent error"),
+]
+DEAD_LETTER_STATES = [
+    ("open", "Open"),
+    ("requeued", "Requeued"),
+    ("discarded", "Discarded"),
+]
+
+# Mapping Center.
+MAPPING_KINDS = [
+    ("partner", "Customer"),
+    ("product", "Product"),
+    ("salesperson", "Salesperson"),
+    ("warehouse", "Warehouse"),
+    ("tax", "Tax"),
+    ("carrier", "Carrier"),
+    ("pricelist", "Pricelist"),
+]
+# The field of oms.integration.mapping holding the Odoo record of each kind.
+MAPPING_KIND_FIELDS = {
+    "partner": "partner_id",
+    "product": "product_id",
+    "salesperson": "user_id",
+    "warehouse": "warehouse_id",
+    "tax": "tax_id",
+    "carrier": "carrier_id",
+    "pricelist": "pricelist_id",
+}
+MAPPING_STATES = [
+    ("mapped", "Mapped"),
+    ("unmapped", "Unmapped"),
+    ("ignored", "Ignored"),
+]
+
+PARTNER_POLICIES = [
+    ("map_only", "Mapping table only"),
+    ("match", "Match by VAT, phone or email, then record the mapping"),
+    ("match_create", "Match, else create the customer"),
+]
+PRODUCT_POLICIES = [
+    ("map_only", "Mapping table only"),
+    ("match", "Match by SKU (internal reference), then record the mapping"),
+    ("match_create", "Match, else create the product"),
+]
+TOTAL_POLICIES = [
+    ("block", "Block: fail the order"),
+    ("warn", "Warn: create the order and flag it"),
+    ("adjust", "Adjust: add an adjustment line"),
+]
+
+SYNC_STATUSES = [
+    ("synced", "Synced"),
+    ("warning", "Synced with warnings"),
+    ("review", "Needs review"),
+    ("error", "Error"),
+]
+
+# Defaults of a new source.
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_RETRY_BASE_DELAY = 60  # seconds
+DEFAULT_RETRY_MAX_DELAY = 3600  # seconds
+DEFAULT_BODY_SIZE_LIMIT = 1024 * 1024  # bytes
+DEFAULT_TIMESTAMP_TOLERANCE = 300  # seconds
+DEFAULT_RETENTION_DAYS = 30
+DEFAULT_POLL_INTERVAL = 5  # minutes
+DEFAULT_LEASE_SECONDS = 300
+
+# Secret fields of a source: (input field, stored encrypted field).
+SECRET_FIELDS = {
+    "api_token": "api_token_encrypted",
+    "client_secret": "client_secret_encrypted",
+    "password": "password_encrypted",
+    "signing_secret": "signing_secret_encrypted",
+    "signing_secret_previous": "signing_secret_previous_encrypted",
+}
+
+SECRET_KEY_CONFIG_OPTION = "oms_integration_secret_key"
+SECRET_KEY_ENV_VAR = "OMS_INTEGRATION_SECRET_KEY"

@@ -1,0 +1,409 @@
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .. import const
+from ..lib import backoff, redaction
+
+_logger = logging.getLogger(__name__)
+
+
+class OmsIntegrationEvent(models.Model):
+    """One delivery in the staging queue, inbound (an order from a provider) or
+    outbound (a status sent to a provider).
+
+    State changes go through one ``_set_<state>`` method per target state,
+    each checking the allowed source states (``const.EVENT_TRANSITIONS``).
+    """
+
+    _name = "oms.integration.event"
+    _description = "Integration Event"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    # === FIELDS === #
+
+    direction = fields.Selection(
+        selection=const.DIRECTIONS, required=True, default="inbound", readonly=True
+    )
+    source_id = fields.Many2one(
+        "oms.integration.source",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        readonly=True,
+    )
+    company_id = fields.Many2one(related="source_id.company_id", store=True, index=True)
+    provider = fields.Selection(related="source_id.provider", store=True)
+    event_type = fields.Char(readonly=True, index=True)
+    external_order_id = fields.Char(string="External Order", readonly=True)
+    delivery_id = fields.Char(
+        string="Delivery ID",
+        readonly=True,
+        help="The provider's delivery or idempotency key (webhook-id).",
+    )
+    payload = fields.Text(
+        string="Raw Payload", readonly=True, groups="oms_integration.group_oms_manager"
+    )
+    payload_hash = fields.Char(readonly=True, index=True)
+    payload_display = fields.Text(string="Payload", compute="_compute_payload_display")
+    headers = fields.Text(
+        readonly=True, help="Request headers, with credentials redacted."
+    )
+    state = fields.Selection(
+        selection=const.EVENT_STATES,
+        required=True,
+        default="pending",
+        readonly=True,
+        tracking=True,
+    )
+    attempts = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(
+        string="Next Attempt", readonly=True, default=fields.Datetime.now
+    )
+    lease_until = fields.Datetime(
+        readonly=True, help="A worker owns the event until then (crash recovery)."
+    )
+    last_error = fields.Text(readonly=True)
+    error_hint = fields.Text(string="What To Do", readonly=True)
+    has_error = fields.Boolean(compute="_compute_has_error", search="_search_has_error")
+    sale_order_id = fields.Many2one(
+        "sale.order", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    received_at = fields.Datetime(
+        string="Received", readonly=True, default=fields.Datetime.now
+    )
+    started_at = fields.Datetime(readonly=True)
+    processed_at = fields.Datetime(string="Processed", readonly=True)
+    duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 3))
+    discard_reason = fields.Char(readonly=True)
+    dead_letter_ids = fields.One2many("oms.integration.dead.letter", "event_id")
+
+    _sql_constraints = [
+        (
+            "delivery_unique",
+            "UNIQUE(source_id, direction, delivery_id)",
+            "This delivery was already received for this source.",
+        ),
+    ]
+
+    def init(self):
+        # The queue claims due work with these partial indexes, so the cost of
+        # a claim does not grow with the done events kept for history.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS oms_integration_event_due_idx
+                ON oms_integration_event (next_attempt_at, id)
+                WHERE state IN ('pending', 'failed');
+            CREATE INDEX IF NOT EXISTS oms_integration_event_lease_idx
+                ON oms_integration_event (lease_until)
+                WHERE state = 'processing';
+            CREATE INDEX IF NOT EXISTS oms_integration_event_order_idx
+                ON oms_integration_event (source_id, direction, external_order_id, id)
+                WHERE external_order_id IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS oms_integration_event_gc_idx
+                ON oms_integration_event (source_id, processed_at)
+                WHERE state IN ('done', 'discarded');
+            """
+        )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("direction", "event_type", "external_order_id")
+    def _compute_display_name(self):
+        directions = dict(const.DIRECTIONS)
+        for event in self:
+            event.display_name = " ".join(
+                part
+                for part in (
+                    directions.get(event.direction, ""),
+                    event.event_type or "",
+                    event.external_order_id or "",
+                    f"#{event.id}" if event.id else "",
+                )
+                if part
+            )
+
+    @api.depends("source_id")
+    @api.depends_context("uid")
+    def _compute_payload_display(self):
+        for event in self:
+            raw = event.sudo().payload
+            event.payload_display = redaction.pretty_payload(
+                raw, event.source_id._oms_known_secret_values()
+            )
+
+    @api.depends("last_error")
+    def _compute_has_error(self):
+        for event in self:
+            event.has_error = bool(event.last_error)
+
+    def _search_has_error(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(_("Unsupported search on errors."))
+        with_error = (operator == "=") == bool(value)
+        return [("last_error", "!=" if with_error else "=", False)]
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("payload") and not vals.get("payload_hash"):
+                vals["payload_hash"] = self._oms_hash_payload(vals["payload"])
+        return super().create(vals_list)
+
+    # === ACTION METHODS === #
+
+    def action_retry_now(self):
+        """Retry at once: OMS users may do this without write access."""
+        self._oms_check_user()
+        events = self.sudo()
+        refused = events.filtered(lambda e: e.state not in ("failed", "dead", "pending"))
+        if refused:
+            raise UserError(
+                _(
+                    "Only failed, dead-letter or pending events can be retried; "
+                    "%(events)s cannot.",
+                    events=", ".join(refused.mapped("display_name")),
+                )
+            )
+        for event in events:
+            if event.state == "dead":
+                event.dead_letter_ids.filtered(
+                    lambda d: d.state == "open"
+                )._oms_mark_requeued()
+            event._set_pending(reset_attempts=event.state == "dead")
+        events.source_id._oms_trigger_queue()
+        return True
+
+    def action_discard(self):
+        return self.env["oms.integration.reason.wizard"]._oms_open(
+            self, "_set_discarded", _("Discard Events")
+        )
+
+    def action_view_sale_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": self.sale_order_id.id,
+            "view_mode": "form",
+        }
+
+    def _oms_check_user(self):
+        self.check_access("read")
+        if not self.env.su and not self.env.user.has_group(
+            "oms_integration.group_oms_user"
+        ):
+            raise AccessError(_("Only OMS Integration users can retry events."))
+
+    # === BUSINESS METHODS: STATE === #
+
+    def _oms_update_state(self, target_state, extra_vals=None):
+        """Move the events that may go to ``target_state`` there.
+
+        Events in a state not allowed by ``const.EVENT_TRANSITIONS`` are left
+        as they are and the refusal is logged; the events moved are returned.
+        """
+        allowed = const.EVENT_TRANSITIONS[target_state]
+        moving = self.filtered(lambda e: e.state in allowed)
+        for event in self - moving:
+            _logger.warning(
+                "Refused to move integration event %s from state %s to %s",
+                event.id,
+                event.state,
+                target_state,
+            )
+        if moving:
+            moving.write(dict(extra_vals or {}, state=target_state))
+        return moving
+
+    def _oms_ensure_moved(self, moved, target_state):
+        refused = self - moved
+        if refused:
+            states = dict(const.EVENT_STATES)
+            raise UserError(
+                _(
+                    "These events cannot become '%(target)s' from their current "
+                    "state: %(events)s.",
+                    target=states[target_state],
+                    events=", ".join(
+                        f"{e.display_name} ({states[e.state]})" for e in refused
+                    ),
+                )
+            )
+
+    def _set_pending(self, reset_attempts=False):
+        vals = {"next_attempt_at": fields.Datetime.now(), "lease_until": False}
+        if reset_attempts:
+            vals["attempts"] = 0
+        moved = self._oms_update_state("pending", vals)
+        self._oms_ensure_moved(moved, "pending")
+        return moved
+
+    def _set_processing(self, lease_seconds=const.DEFAULT_LEASE_SECONDS):
+        now = fields.Datetime.now()
+        moved = self.filtered(lambda e: e.state in const.EVENT_TRANSITIONS["processing"])
+        for event in moved:
+            event.write(
+                {
+                    "state": "processing",
+                    "attempts": event.attempts + 1,
+                    "started_at": now,
+                    "lease_until": now + timedelta(seconds=lease_seconds),
+                }
+            )
+        self._oms_ensure_moved(moved, "processing")
+        return moved
+
+    def _set_done(self, sale_order=None):
+        now = fields.Datetime.now()
+        moved = self.env[self._name]
+        for event in self:
+            vals = {
+                "processed_at": now,
+                "lease_until": False,
+                "last_error": False,
+                "error_hint": False,
+                "duration": (now - event.started_at).total_seconds()
+                if event.started_at
+                else 0.0,
+            }
+            if sale_order:
+                vals["sale_order_id"] = sale_order.id
+            moved |= event._oms_update_state("done", vals)
+        self._oms_ensure_moved(moved, "done")
+        return moved
+
+    def _set_failed(self, error, hint=None, permanent=False, retry_after=None):
+        """Record a failure: schedule a retry, or dead-letter the event.
+
+        Permanent errors (validation, mapping, policy) and events out of
+        attempts go to the dead-letter queue. ``retry_after`` (seconds) is a
+        lower bound asked by the provider.
+        """
+        for event in self:
+            source = event.source_id
+            if permanent or not backoff.should_retry(event.attempts, source.max_attempts):
+                event._set_dead(
+                    error, hint, reason="permanent" if permanent else "exhausted"
+                )
+                continue
+            delay = backoff.retry_delay(
+                event.attempts, source.retry_base_delay, source.retry_max_delay
+            )
+            if retry_after:
+                delay = max(delay, retry_after)
+            moved = event._oms_update_state(
+                "failed",
+                {
+                    "last_error": event._oms_redact(error),
+                    "error_hint": hint or False,
+                    "lease_until": False,
+                    "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+                },
+            )
+            event._oms_ensure_moved(moved, "failed")
+        return self
+
+    def _set_dead(self, error, hint=None, reason="permanent"):
+        now = fields.Datetime.now()
+        for event in self:
+            moved = event._oms_update_state(
+                "dead",
+                {
+                    "last_error": event._oms_redact(error),
+                    "error_hint": hint or False,
+                    "lease_until": False,
+                    "processed_at": now,
+                },
+            )
+            event._oms_ensure_moved(moved, "dead")
+            self.env["oms.integration.dead.letter"]._oms_record(event, reason)
+        return self
+
+    def _set_discarded(self, reason):
+        moved = self._oms_update_state(
+            "discarded",
+            {
+                "discard_reason": reason,
+                "lease_until": False,
+                "processed_at": fields.Datetime.now(),
+            },
+        )
+        self._oms_ensure_moved(moved, "discarded")
+        moved.dead_letter_ids.filtered(lambda d: d.state == "open").write(
+            {"state": "discarded"}
+        )
+        for event in moved:
+            event.message_post(
+                body=_("Discarded: %(reason)s", reason=reason or _("no reason given"))
+            )
+        return moved
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _oms_hash_payload(self, payload):
+        if isinstance(payload, str):
+            payload = payload.encode()
+        return hashlib.sha256(payload).hexdigest()
+
+    @api.model
+    def _oms_create_inbound(self, source, vals, channel="inbound"):
+        """Store an inbound delivery for ``source`` received by ``channel``.
+
+        ``channel`` is ``inbound`` (webhook) or ``polling``; the source must
+        allow it (active, right mode, administrator consent) or the delivery
+        is refused here, whatever the caller.
+        """
+        source._oms_assert_traffic_allowed(channel)
+        vals = dict(vals, direction="inbound", source_id=source.id)
+        if isinstance(vals.get("headers"), dict):
+            vals["headers"] = json.dumps(
+                redaction.redact_mapping(vals["headers"]), ensure_ascii=False
+            )
+        return self.sudo().create(vals)
+
+    @api.model
+    def _oms_create_outbound(self, source, vals):
+        """Write an outbound status event (the transactional outbox).
+
+        Returns an empty recordset when the source may not send statuses:
+        sending is off or no administrator consent for outbound traffic.
+        """
+        if source._oms_traffic_refusal("outbound"):
+            return self.browse()
+        vals = dict(vals, direction="outbound", source_id=source.id)
+        return self.sudo().create(vals)
+
+    def _oms_redact(self, text):
+        self.ensure_one()
+        return redaction.redact_text(text, self.source_id._oms_known_secret_values())
+
+    @api.model
+    def _gc_processed_events(self):
+        """Cron: delete done and discarded events older than their retention."""
+        now = fields.Datetime.now()
+        for source in self.env["oms.integration.source"].with_context(active_test=False).search([]):
+            limit_date = now - timedelta(days=source.retention_days)
+            old = self.search(
+                [
+                    ("source_id", "=", source.id),
+                    ("state", "in", ("done", "discarded")),
+                    ("processed_at", "<", limit_date),
+                ]
+            )
+            if old:
+                old.dead_letter_ids.unlink()
+                old.unlink()
+                _logger.info(
+                    "Deleted %s processed events of integration source %s",
+                    len(old),
+                    source.id,
+                )

@@ -1,0 +1,198 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .. import const
+
+
+class OmsIntegrationMapping(models.Model):
+    """Mapping Center: one external code of a source and the Odoo record it means.
+
+    Values met while processing that have no mapping are collected here as
+    unmapped, so that an administrator maps them once and requeues.
+    """
+
+    _name = "oms.integration.mapping"
+    _description = "Integration Mapping"
+    _order = "source_id, kind, external_code"
+
+    source_id = fields.Many2one(
+        "oms.integration.source", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="source_id.company_id", store=True, index=True)
+    kind = fields.Selection(selection=const.MAPPING_KINDS, required=True)
+    external_code = fields.Char(required=True)
+    external_name = fields.Char()
+    state = fields.Selection(
+        selection=const.MAPPING_STATES,
+        required=True,
+        default="mapped",
+    )
+    partner_id = fields.Many2one("res.partner", string="Customer", ondelete="restrict")
+    product_id = fields.Many2one("product.product", string="Product", ondelete="restrict")
+    user_id = fields.Many2one("res.users", string="Salesperson", ondelete="restrict")
+    warehouse_id = fields.Many2one(
+        "stock.warehouse", string="Warehouse", ondelete="restrict"
+    )
+    tax_id = fields.Many2one("account.tax", string="Tax", ondelete="restrict")
+    carrier_id = fields.Many2one("delivery.carrier", string="Carrier", ondelete="restrict")
+    pricelist_id = fields.Many2one(
+        "product.pricelist", string="Pricelist", ondelete="restrict"
+    )
+    odoo_record_name = fields.Char(
+        string="Odoo Record", compute="_compute_odoo_record_name"
+    )
+    seen_count = fields.Integer(
+        string="Times Seen", readonly=True, help="How often processing met this value."
+    )
+    last_seen_at = fields.Datetime(string="Last Seen", readonly=True)
+
+    _sql_constraints = [
+        (
+            "code_unique",
+            "UNIQUE(source_id, kind, external_code)",
+            "This external code is already in the Mapping Center for this source "
+            "and kind: edit the existing line.",
+        ),
+    ]
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("kind", *const.MAPPING_KIND_FIELDS.values())
+    def _compute_odoo_record_name(self):
+        for mapping in self:
+            mapping.odoo_record_name = mapping._oms_get_record().display_name or False
+
+    @api.depends("kind", "external_code", "external_name")
+    def _compute_display_name(self):
+        kinds = dict(const.MAPPING_KINDS)
+        for mapping in self:
+            label = mapping.external_code or ""
+            if mapping.external_name:
+                label = f"{label} ({mapping.external_name})"
+            mapping.display_name = f"{kinds.get(mapping.kind, '')}: {label}"
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("state", "kind", *const.MAPPING_KIND_FIELDS.values())
+    def _check_mapped_record(self):
+        for mapping in self:
+            if mapping.state == "mapped" and not mapping._oms_get_record():
+                raise ValidationError(
+                    _(
+                        "%(value)s is marked as mapped but has no Odoo record: "
+                        "choose the %(kind)s it stands for, or mark it unmapped.",
+                        value=mapping.display_name,
+                        kind=dict(const.MAPPING_KINDS)[mapping.kind].lower(),
+                    )
+                )
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("external_code"):
+                vals["external_code"] = vals["external_code"].strip()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("external_code"):
+            vals["external_code"] = vals["external_code"].strip()
+        # Choosing the Odoo record of an unmapped value maps it.
+        record_fields = set(const.MAPPING_KIND_FIELDS.values()) & set(vals)
+        if record_fields and "state" not in vals and any(vals[f] for f in record_fields):
+            unmapped = self.filtered(lambda m: m.state == "unmapped")
+            res = super().write(vals)
+            unmapped.write({"state": "mapped"})
+            return res
+        return super().write(vals)
+
+    # === ACTION METHODS === #
+
+    def action_mark_mapped(self):
+        missing = self.filtered(lambda m: not m._oms_get_record())
+        if missing:
+            raise UserError(
+                _(
+                    "Choose the Odoo record first for: %(values)s.",
+                    values=", ".join(missing.mapped("display_name")),
+                )
+            )
+        self.write({"state": "mapped"})
+        return True
+
+    def action_mark_ignored(self):
+        self.write({"state": "ignored"})
+        return True
+
+    # === BUSINESS METHODS === #
+
+    def _oms_get_record(self):
+        self.ensure_one()
+        field_name = const.MAPPING_KIND_FIELDS.get(self.kind)
+        return self[field_name] if field_name else self.env["res.partner"]
+
+    @api.model
+    def _oms_resolve(self, source, kind, external_code, external_name=None):
+        """Return the Odoo record mapped to ``external_code``, or None.
+
+        An unknown code is recorded as unmapped (so that it appears in the
+        Mapping Center); every call counts as one sighting.
+        """
+        external_code = (external_code or "").strip()
+        if not external_code:
+            return None
+        mapping = self.sudo().search(
+            [
+                ("source_id", "=", source.id),
+                ("kind", "=", kind),
+                ("external_code", "=", external_code),
+            ],
+            limit=1,
+        )
+        seen = {"seen_count": mapping.seen_count + 1, "last_seen_at": fields.Datetime.now()}
+        if not mapping:
+            mapping = self.sudo().create(
+                dict(
+                    seen,
+                    source_id=source.id,
+                    kind=kind,
+                    external_code=external_code,
+                    external_name=external_name or False,
+                    state="unmapped",
+                )
+            )
+            return None
+        mapping.write(seen)
+        if mapping.state != "mapped":
+            return None
+        return mapping._oms_get_record()
+
+    @api.model
+    def _oms_record_mapping(self, source, kind, external_code, record, external_name=None):
+        """Remember that ``external_code`` means ``record`` (after a match or creation)."""
+        vals = {
+            const.MAPPING_KIND_FIELDS[kind]: record.id,
+            "state": "mapped",
+        }
+        mapping = self.sudo().search(
+            [
+                ("source_id", "=", source.id),
+                ("kind", "=", kind),
+                ("external_code", "=", external_code),
+            ],
+            limit=1,
+        )
+        if mapping:
+            mapping.write(vals)
+        else:
+            mapping = self.sudo().create(
+                dict(
+                    vals,
+                    source_id=source.id,
+                    kind=kind,
+                    external_code=external_code,
+                    external_name=external_name or False,
+                )
+            )
+        return mapping

@@ -1,0 +1,813 @@
+import logging
+import os
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import config
+
+from .. import const
+from ..lib import keys, secretbox
+
+_logger = logging.getLogger(__name__)
+
+
+class OmsIntegrationSource(models.Model):
+    _name = "oms.integration.source"
+    _description = "Integration Source"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name, id"
+
+    # === IDENTITY === #
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    provider = fields.Selection(
+        selection=[(const.PROVIDER_COMPATIBLE, "Compatible (canonical JSON)")],
+        required=True,
+        default=const.PROVIDER_COMPATIBLE,
+        tracking=True,
+        help="The system sending the orders. 'Compatible' is the canonical JSON "
+        "format of the OMS webhook contract.",
+    )
+    mode = fields.Selection(
+        selection=const.MODES, required=True, default="webhook", tracking=True
+    )
+    state = fields.Selection(
+        selection=const.SOURCE_STATES,
+        required=True,
+        default="draft",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    paused_reason = fields.Text(readonly=True, copy=False)
+
+    # === ENDPOINTS AND CREDENTIALS === #
+
+    api_base_url = fields.Char(
+        string="Provider API URL",
+        tracking=True,
+        help="Base URL of the provider's API, used for polling.",
+    )
+    callback_url = fields.Char(
+        string="Status Callback URL",
+        tracking=True,
+        help="Where order statuses are sent (approved, processing, delivered, cancelled).",
+    )
+    outbound_enabled = fields.Boolean(
+        string="Send Order Statuses",
+        tracking=True,
+        help="Send order status callbacks to the provider (needs outbound consent).",
+    )
+    client_id = fields.Char(string="Client ID")
+    login = fields.Char()
+
+    # Write-only secret inputs: never read back; stored encrypted below.
+    api_token = fields.Char(
+        string="API Token",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_api_token",
+        groups="oms_integration.group_oms_manager",
+    )
+    client_secret = fields.Char(
+        compute="_compute_secret_inputs",
+        inverse="_inverse_client_secret",
+        groups="oms_integration.group_oms_manager",
+    )
+    password = fields.Char(
+        compute="_compute_secret_inputs",
+        inverse="_inverse_password",
+        groups="oms_integration.group_oms_manager",
+    )
+    signing_secret = fields.Char(
+        string="Signing Secret",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_signing_secret",
+        groups="oms_integration.group_oms_manager",
+        help="Shared secret used to verify webhook signatures (for Standard "
+        "Webhooks: whsec_<base64>).",
+    )
+    signing_secret_previous = fields.Char(
+        string="Previous Signing Secret",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_signing_secret_previous",
+        groups="oms_integration.group_oms_manager",
+        help="The secret being rotated out: still accepted until its end date.",
+    )
+    signing_secret_previous_expiry = fields.Datetime(
+        string="Previous Secret Valid Until",
+        groups="oms_integration.group_oms_manager",
+    )
+
+    # Stored ciphertexts: only the secret helper reads them.
+    api_token_encrypted = fields.Char(groups="base.group_system", copy=False)
+    client_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
+    password_encrypted = fields.Char(groups="base.group_system", copy=False)
+    signing_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
+    signing_secret_previous_encrypted = fields.Char(
+        groups="base.group_system", copy=False
+    )
+
+    api_token_set = fields.Boolean(compute="_compute_secrets_set")
+    client_secret_set = fields.Boolean(compute="_compute_secrets_set")
+    password_set = fields.Boolean(compute="_compute_secrets_set")
+    signing_secret_set = fields.Boolean(compute="_compute_secrets_set")
+    signing_secret_previous_set = fields.Boolean(compute="_compute_secrets_set")
+    secret_key_missing = fields.Boolean(compute="_compute_secret_key_missing")
+
+    # === WEBHOOK === #
+
+    webhook_key = fields.Char(
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: keys.new_webhook_key(),
+        groups="oms_integration.group_oms_user",
+    )
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        compute="_compute_webhook_url",
+        groups="oms_integration.group_oms_user",
+    )
+    refused_count = fields.Integer(
+        string="Refused Deliveries", readonly=True, copy=False
+    )
+    last_refused_at = fields.Datetime(string="Last Refusal", readonly=True, copy=False)
+
+    # === POLLING === #
+
+    poll_interval = fields.Integer(
+        string="Polling Interval (minutes)", default=const.DEFAULT_POLL_INTERVAL
+    )
+    poll_next_run = fields.Datetime(string="Next Poll", copy=False)
+    poll_cursor = fields.Char(string="Polling Cursor", copy=False)
+    poll_last_run = fields.Datetime(string="Last Poll", readonly=True, copy=False)
+    poll_last_result = fields.Text(string="Last Poll Result", readonly=True, copy=False)
+
+    # === ORDER DEFAULTS === #
+
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        check_company=True,
+        domain="[('company_id', '=', company_id)]",
+    )
+    pricelist_id = fields.Many2one("product.pricelist", check_company=True)
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", domain="[('share', '=', False)]"
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    payment_term_id = fields.Many2one(
+        "account.payment.term", string="Payment Terms", check_company=True
+    )
+    auto_confirm = fields.Boolean(
+        string="Confirm Orders Automatically",
+        help="Confirm incoming orders at once; otherwise they stay quotations.",
+    )
+    shipping_product_id = fields.Many2one(
+        "product.product", string="Shipping Product", check_company=True
+    )
+    discount_product_id = fields.Many2one(
+        "product.product", string="Order Discount Product", check_company=True
+    )
+    adjustment_product_id = fields.Many2one(
+        "product.product",
+        string="Total Adjustment Product",
+        check_company=True,
+        help="Used for the adjustment line when the total policy is 'Adjust'.",
+    )
+    total_tolerance = fields.Monetary(
+        string="Total Tolerance",
+        currency_field="currency_id",
+        default=1.0,
+        help="Largest accepted difference between the provider's total and Odoo's.",
+    )
+    total_policy = fields.Selection(
+        selection=const.TOTAL_POLICIES,
+        string="When Totals Differ",
+        required=True,
+        default="block",
+    )
+
+    # === MATCHING === #
+
+    partner_policy = fields.Selection(
+        selection=const.PARTNER_POLICIES,
+        string="Customer Matching",
+        required=True,
+        default="match_create",
+    )
+    product_policy = fields.Selection(
+        selection=const.PRODUCT_POLICIES,
+        string="Product Matching",
+        required=True,
+        default="match",
+        help="Products are never created unless you choose so explicitly.",
+    )
+
+    # === RETRY AND LIMITS === #
+
+    max_attempts = fields.Integer(
+        string="Maximum Attempts", default=const.DEFAULT_MAX_ATTEMPTS
+    )
+    retry_base_delay = fields.Integer(
+        string="Retry Base Delay (s)", default=const.DEFAULT_RETRY_BASE_DELAY
+    )
+    retry_max_delay = fields.Integer(
+        string="Retry Delay Cap (s)", default=const.DEFAULT_RETRY_MAX_DELAY
+    )
+    body_size_limit = fields.Integer(
+        string="Body Size Limit (bytes)", default=const.DEFAULT_BODY_SIZE_LIMIT
+    )
+    timestamp_tolerance = fields.Integer(
+        string="Timestamp Tolerance (s)", default=const.DEFAULT_TIMESTAMP_TOLERANCE
+    )
+    retention_days = fields.Integer(
+        string="Keep Processed Events (days)", default=const.DEFAULT_RETENTION_DAYS
+    )
+
+    # === CONSENT === #
+
+    consent_ids = fields.One2many(
+        "oms.integration.consent", "source_id", string="Consents"
+    )
+    consent_inbound = fields.Boolean(
+        string="Inbound Consent", compute="_compute_consents", store=True
+    )
+    consent_polling = fields.Boolean(
+        string="Polling Consent", compute="_compute_consents", store=True
+    )
+    consent_outbound = fields.Boolean(
+        string="Outbound Consent", compute="_compute_consents", store=True
+    )
+
+    # === COUNTS === #
+
+    event_count = fields.Integer(compute="_compute_counts")
+    dead_letter_count = fields.Integer(compute="_compute_counts")
+    sale_order_count = fields.Integer(compute="_compute_counts")
+    unmapped_count = fields.Integer(compute="_compute_counts")
+
+    _sql_constraints = [
+        (
+            "webhook_key_unique",
+            "UNIQUE(webhook_key)",
+            "The webhook key must be unique: regenerate it.",
+        ),
+        (
+            "max_attempts_positive",
+            "CHECK(max_attempts > 0)",
+            "The maximum number of attempts must be at least 1.",
+        ),
+        (
+            "retry_delays_positive",
+            "CHECK(retry_base_delay > 0 AND retry_max_delay >= retry_base_delay)",
+            "The retry base delay must be positive and not above the cap.",
+        ),
+        (
+            "limits_positive",
+            "CHECK(body_size_limit > 0 AND timestamp_tolerance > 0 "
+            "AND retention_days > 0 AND poll_interval > 0)",
+            "Size limit, timestamp tolerance, retention and polling interval "
+            "must be positive.",
+        ),
+    ]
+
+    # === COMPUTE METHODS === #
+
+    def _compute_secret_inputs(self):
+        # Write-only: a stored secret is never displayed again.
+        for source in self:
+            for field_name in const.SECRET_FIELDS:
+                source[field_name] = False
+
+    @api.depends(*const.SECRET_FIELDS.values())
+    @api.depends_context("uid")
+    def _compute_secrets_set(self):
+        for source in self:
+            stored = source.sudo()
+            for field_name, stored_field in const.SECRET_FIELDS.items():
+                source[f"{field_name}_set"] = bool(stored[stored_field])
+
+    def _compute_secret_key_missing(self):
+        missing = not self._oms_secret_keys()
+        for source in self:
+            source.secret_key_missing = missing
+
+    @api.depends("webhook_key")
+    def _compute_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for source in self:
+            source.webhook_url = keys.webhook_url(base_url, source.webhook_key)
+
+    @api.depends("pricelist_id", "company_id")
+    def _compute_currency_id(self):
+        for source in self:
+            source.currency_id = (
+                source.pricelist_id.currency_id or source.company_id.currency_id
+            )
+
+    @api.depends(
+        "consent_ids.scope", "consent_ids.revoked", "consent_ids.destination_host"
+    )
+    def _compute_consents(self):
+        for source in self:
+            valid = source.consent_ids.filtered(lambda c: not c.revoked)
+            scopes = set(valid.mapped("scope"))
+            source.consent_inbound = "inbound" in scopes
+            source.consent_polling = "polling" in scopes
+            source.consent_outbound = "outbound" in scopes
+
+    def _compute_counts(self):
+        event_groups = dict(
+            self.env["oms.integration.event"]._read_group(
+                [("source_id", "in", self.ids)], ["source_id"], ["__count"]
+            )
+        )
+        dead_groups = dict(
+            self.env["oms.integration.dead.letter"]._read_group(
+                [("source_id", "in", self.ids), ("state", "=", "open")],
+                ["source_id"],
+                ["__count"],
+            )
+        )
+        order_groups = dict(
+            self.env["sale.order"]._read_group(
+                [("oms_source_id", "in", self.ids)], ["oms_source_id"], ["__count"]
+            )
+        )
+        unmapped_groups = dict(
+            self.env["oms.integration.mapping"]._read_group(
+                [("source_id", "in", self.ids), ("state", "=", "unmapped")],
+                ["source_id"],
+                ["__count"],
+            )
+        )
+        for source in self:
+            source.event_count = event_groups.get(source, 0)
+            source.dead_letter_count = dead_groups.get(source, 0)
+            source.sale_order_count = order_groups.get(source, 0)
+            source.unmapped_count = unmapped_groups.get(source, 0)
+
+    # === INVERSE METHODS === #
+
+    def _inverse_api_token(self):
+        self._oms_store_secret_inputs("api_token")
+
+    def _inverse_client_secret(self):
+        self._oms_store_secret_inputs("client_secret")
+
+    def _inverse_password(self):
+        self._oms_store_secret_inputs("password")
+
+    def _inverse_signing_secret(self):
+        self._oms_store_secret_inputs("signing_secret")
+
+    def _inverse_signing_secret_previous(self):
+        self._oms_store_secret_inputs("signing_secret_previous")
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("api_base_url", "callback_url")
+    def _check_urls(self):
+        for source in self:
+            for url in (source.api_base_url, source.callback_url):
+                if url and (
+                    not url.startswith(("https://", "http://")) or not keys.host_of(url)
+                ):
+                    raise ValidationError(
+                        _(
+                            "%(url)s is not a valid URL: enter it with http:// or "
+                            "https:// and a host name.",
+                            url=url,
+                        )
+                    )
+
+    # === CRUD METHODS === #
+
+    def write(self, vals):
+        hosts_before = {
+            source.id: (
+                keys.host_of(source.api_base_url),
+                keys.host_of(source.callback_url),
+            )
+            for source in self
+        }
+        res = super().write(vals)
+        if {"api_base_url", "callback_url"} & set(vals):
+            for source in self:
+                api_before, callback_before = hosts_before[source.id]
+                if (
+                    keys.host_of(source.api_base_url) != api_before
+                    or keys.host_of(source.callback_url) != callback_before
+                ):
+                    # Consent names a destination: a new host needs a new consent.
+                    source._oms_revoke_consent(
+                        ("polling", "outbound"),
+                        _("The provider API or callback host changed."),
+                    )
+        return res
+
+    # === ACTION METHODS === #
+
+    def action_activate(self):
+        for source in self:
+            problems = source._oms_get_activation_problems()
+            if problems:
+                raise UserError(
+                    _(
+                        "%(source)s cannot be activated:\n%(problems)s",
+                        source=source.name,
+                        problems="\n".join(f"- {p}" for p in problems),
+                    )
+                )
+        self.write({"state": "active", "paused_reason": False})
+        for source in self:
+            if source.mode in const.POLLING_MODES and not source.poll_next_run:
+                source.poll_next_run = fields.Datetime.now()
+        return True
+
+    def action_pause(self):
+        """Open the dialog asking why the source is paused."""
+        return self.env["oms.integration.reason.wizard"]._oms_open(
+            self, "_oms_pause", _("Pause Source")
+        )
+
+    def action_set_draft(self):
+        self.write({"state": "draft", "paused_reason": False})
+        return True
+
+    def action_regenerate_webhook_key(self):
+        self.ensure_one()
+        self._oms_check_manager()
+        self.sudo().webhook_key = keys.new_webhook_key()
+        self.message_post(
+            body=_(
+                "The webhook key was regenerated: the previous webhook URL no "
+                "longer works. Give the provider the new URL."
+            )
+        )
+        return True
+
+    def action_give_consent(self):
+        self.ensure_one()
+        self._oms_check_manager()
+        return {
+            "name": _("Give Consent"),
+            "type": "ir.actions.act_window",
+            "res_model": "oms.integration.consent.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_source_id": self.id},
+        }
+
+    def action_revoke_consent(self):
+        self.ensure_one()
+        return self.env["oms.integration.reason.wizard"]._oms_open(
+            self, "_oms_revoke_all_consents", _("Revoke Consent")
+        )
+
+    def action_clear_secret(self):
+        """Clear the secret named in the context key ``oms_secret``."""
+        self.ensure_one()
+        field_name = self.env.context.get("oms_secret")
+        if field_name not in const.SECRET_FIELDS:
+            raise UserError(_("Unknown secret."))
+        self._oms_check_manager()
+        self.sudo()[const.SECRET_FIELDS[field_name]] = False
+        self.message_post(body=_("%(field)s was cleared.", field=self._fields[field_name].string))
+        return True
+
+    def action_reencrypt_secrets(self):
+        """Encrypt plaintext-stored secrets and re-encrypt under the first key."""
+        self._oms_check_system()
+        key_list = self._oms_secret_keys()
+        if not key_list:
+            raise UserError(
+                _(
+                    "No encryption key is configured: set the server option "
+                    "oms_integration_secret_key first."
+                )
+            )
+        for source in self.sudo():
+            for stored_field in const.SECRET_FIELDS.values():
+                if source[stored_field]:
+                    source[stored_field] = secretbox.reseal(source[stored_field], key_list)
+        return True
+
+    def _oms_action_open(self, model, name, domain, context=None):
+        self.ensure_one()
+        return {
+            "name": name,
+            "type": "ir.actions.act_window",
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": domain,
+            "context": dict(context or {}, default_source_id=self.id),
+        }
+
+    def action_view_events(self):
+        return self._oms_action_open(
+            "oms.integration.event", _("Events"), [("source_id", "=", self.id)]
+        )
+
+    def action_view_dead_letters(self):
+        return self._oms_action_open(
+            "oms.integration.dead.letter",
+            _("Dead Letters"),
+            [("source_id", "=", self.id)],
+            {"search_default_open": 1},
+        )
+
+    def action_view_sale_orders(self):
+        action = self._oms_action_open(
+            "sale.order", _("Sales Orders"), [("oms_source_id", "=", self.id)]
+        )
+        action["context"] = {"create": False}
+        return action
+
+    def action_view_unmapped(self):
+        return self._oms_action_open(
+            "oms.integration.mapping",
+            _("Mapping Center"),
+            [("source_id", "=", self.id)],
+            {"search_default_unmapped": 1},
+        )
+
+    # === BUSINESS METHODS: STATE === #
+
+    def _oms_pause(self, reason):
+        for source in self:
+            source.write({"state": "paused", "paused_reason": reason})
+            source.message_post(
+                body=_("Source paused: %(reason)s", reason=reason or _("no reason given"))
+            )
+
+    def _oms_get_activation_problems(self):
+        """Return what prevents activating this source, in plain language.
+
+        Provider addons extend this (call ``super()`` first) with their own
+        required settings.
+        """
+        self.ensure_one()
+        problems = []
+        if self.mode in const.WEBHOOK_MODES:
+            if not self.consent_inbound:
+                problems.append(
+                    _("An administrator must give inbound consent (button Give Consent).")
+                )
+            if not self._oms_has_webhook_credentials():
+                problems.append(
+                    _("Set a signing secret: webhooks are refused without one.")
+                )
+        if self.mode in const.POLLING_MODES:
+            if not self.consent_polling:
+                problems.append(
+                    _("An administrator must give polling consent (button Give Consent).")
+                )
+            if not self.api_base_url:
+                problems.append(_("Set the provider API URL used for polling."))
+        if self.outbound_enabled and not self.callback_url:
+            problems.append(
+                _("Set the status callback URL, or turn off Send Order Statuses.")
+            )
+        return problems
+
+    def _oms_has_webhook_credentials(self):
+        """Whether incoming webhooks can be authenticated (fail closed).
+
+        Provider addons using another credential (a static token header, say)
+        override this and return early for their provider.
+        """
+        self.ensure_one()
+        return bool(self.sudo().signing_secret_encrypted)
+
+    # === BUSINESS METHODS: CONSENT === #
+
+    def _oms_traffic_refusal(self, scope):
+        """Why traffic of ``scope`` (inbound, polling, outbound) is not allowed.
+
+        Returns False when it is allowed. Every code path that receives, polls
+        or sends calls this (through :meth:`_oms_assert_traffic_allowed`):
+        consent is enforced on the server, not only in the form.
+        """
+        self.ensure_one()
+        if not self.active or self.state != "active":
+            return _("The source %(source)s is not active.", source=self.name)
+        if scope == "inbound":
+            if self.mode not in const.WEBHOOK_MODES:
+                return _("The source %(source)s does not accept webhooks.", source=self.name)
+            if not self.consent_inbound:
+                return _(
+                    "No administrator consent for inbound traffic on %(source)s.",
+                    source=self.name,
+                )
+        elif scope == "polling":
+            if self.mode not in const.POLLING_MODES:
+                return _("The source %(source)s is not in polling mode.", source=self.name)
+            if not self.consent_polling:
+                return _(
+                    "No administrator consent for polling on %(source)s.",
+                    source=self.name,
+                )
+        elif scope == "outbound":
+            if not self.outbound_enabled:
+                return _(
+                    "Sending order statuses is turned off on %(source)s.",
+                    source=self.name,
+                )
+            if not self.consent_outbound:
+                return _(
+                    "No administrator consent for sending order statuses on %(source)s.",
+                    source=self.name,
+                )
+        else:
+            return _("Unknown traffic scope %(scope)s.", scope=scope)
+        return False
+
+    def _oms_assert_traffic_allowed(self, scope):
+        refusal = self._oms_traffic_refusal(scope)
+        if refusal:
+            raise UserError(refusal)
+
+    def _oms_give_consent(self, scopes):
+        """Record an administrator's consent for ``scopes`` (called by the wizard)."""
+        self.ensure_one()
+        self._oms_check_manager()
+        consent_model = self.env["oms.integration.consent"].sudo()
+        hosts = self._oms_destination_hosts()
+        for scope in scopes:
+            # A new consent replaces the current one of the same scope.
+            self.consent_ids.filtered(
+                lambda c, s=scope: c.scope == s and not c.revoked
+            )._oms_revoke(_("Replaced by a new consent."))
+            consent_model.create(
+                {
+                    "source_id": self.id,
+                    "scope": scope,
+                    "user_id": self.env.uid,
+                    "destination_host": hosts.get(scope) or False,
+                }
+            )
+        scope_labels = dict(const.CONSENT_SCOPES)
+        self.message_post(
+            body=_(
+                "%(user)s gave consent for: %(scopes)s. Data exchanged: "
+                "%(data)s. Destination: %(hosts)s.",
+                user=self.env.user.name,
+                scopes=", ".join(scope_labels[s] for s in scopes),
+                data="; ".join(const.CONSENT_DATA_CATEGORIES),
+                hosts=", ".join(
+                    f"{scope_labels[s]}: {hosts.get(s) or _('this Odoo')}" for s in scopes
+                ),
+            )
+        )
+
+    def _oms_destination_hosts(self):
+        """The host each consent scope exchanges data with."""
+        self.ensure_one()
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        return {
+            "inbound": keys.host_of(base_url),
+            "polling": keys.host_of(self.api_base_url),
+            "outbound": keys.host_of(self.callback_url),
+        }
+
+    def _oms_revoke_consent(self, scopes, reason):
+        for source in self:
+            consents = source.consent_ids.filtered(
+                lambda c: c.scope in scopes and not c.revoked
+            )
+            if not consents:
+                continue
+            consents._oms_revoke(reason)
+            scope_labels = dict(const.CONSENT_SCOPES)
+            source.message_post(
+                body=_(
+                    "Consent revoked for: %(scopes)s. Reason: %(reason)s",
+                    scopes=", ".join(scope_labels[s] for s in consents.mapped("scope")),
+                    reason=reason,
+                )
+            )
+
+    def _oms_revoke_all_consents(self, reason):
+        self._oms_check_manager()
+        self._oms_revoke_consent(
+            [scope for scope, _label in const.CONSENT_SCOPES], reason
+        )
+
+    # === BUSINESS METHODS: SECRETS === #
+
+    @api.model
+    def _oms_secret_keys(self):
+        """The configured Fernet keys (server option, else environment)."""
+        raw = config.get(const.SECRET_KEY_CONFIG_OPTION) or os.environ.get(
+            const.SECRET_KEY_ENV_VAR
+        )
+        return secretbox.parse_keys(raw)
+
+    def _oms_store_secret_inputs(self, field_name):
+        for source in self:
+            value = source[field_name]
+            if not value:
+                # Write-only inputs: an empty input leaves the secret as it is.
+                continue
+            source._oms_set_secret(field_name, value)
+
+    def _oms_set_secret(self, field_name, value):
+        self.ensure_one()
+        self._oms_check_manager()
+        key_list = self._oms_secret_keys()
+        if not key_list and not self.env.user._is_system():
+            raise AccessError(
+                _(
+                    "No encryption key is configured on this server, so only a "
+                    "system administrator can set secrets. Ask one to set the "
+                    "server option oms_integration_secret_key."
+                )
+            )
+        try:
+            sealed = secretbox.seal(value, key_list)
+        except secretbox.SecretKeyError as exc:
+            raise UserError(str(exc)) from exc
+        self.sudo()[const.SECRET_FIELDS[field_name]] = sealed
+        _logger.info(
+            "Secret %s of integration source %s was set by user %s",
+            field_name,
+            self.id,
+            self.env.uid,
+        )
+
+    def _oms_get_secret(self, field_name):
+        """Return the plaintext of a secret: the only way to read one.
+
+        For server-side use only (signing, authentication): never put the
+        result in a log, a message, an error or a stored payload.
+        """
+        self.ensure_one()
+        stored = self.sudo()[const.SECRET_FIELDS[field_name]]
+        try:
+            return secretbox.unseal(stored, self._oms_secret_keys())
+        except secretbox.SecretKeyError as exc:
+            raise UserError(
+                _(
+                    "%(source)s: %(field)s cannot be read. %(error)s",
+                    source=self.name,
+                    field=self._fields[field_name].string,
+                    error=str(exc),
+                )
+            ) from exc
+
+    def _oms_get_signing_secrets(self):
+        """The signing secrets accepted now: current, then previous if not expired."""
+        self.ensure_one()
+        secrets = [self._oms_get_secret("signing_secret")]
+        expiry = self.sudo().signing_secret_previous_expiry
+        if not expiry or expiry > fields.Datetime.now():
+            secrets.append(self._oms_get_secret("signing_secret_previous"))
+        return [secret for secret in secrets if secret]
+
+    def _oms_known_secret_values(self):
+        """Every secret of these sources in clear, to mask them in texts shown
+        to users (errors, payloads, logs of requests). Never display the result.
+        """
+        values = []
+        for source in self:
+            for field_name in const.SECRET_FIELDS:
+                try:
+                    values.append(source._oms_get_secret(field_name))
+                except UserError:
+                    continue
+        return [value for value in values if value]
+
+    # === BUSINESS METHODS: QUEUE === #
+
+    def _oms_trigger_queue(self):
+        """Ask the queue cron to run soon, when the queue processor is installed."""
+        cron = self.env.ref("oms_integration.ir_cron_process_queue", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    # === BUSINESS METHODS: ACCESS === #
+
+    def _oms_check_manager(self):
+        if not self.env.su and not self.env.user.has_group(
+            "oms_integration.group_oms_manager"
+        ):
+            raise AccessError(
+                _("Only an OMS Integration administrator can change this.")
+            )
+
+    def _oms_check_system(self):
+        if not self.env.su and not self.env.user._is_system():
+            raise AccessError(_("Only a system administrator can do this."))

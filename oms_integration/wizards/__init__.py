@@ -1,0 +1,2 @@
+from . import oms_integration_consent_wizard
+from . import oms_integration_reason_wizard

@@ -1,0 +1,12 @@
+{
+    "name": "OMS Integration - Cloudify",
+    "summary": "Cloudify DMS as an order source of OMS Integration",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "website": "https://github.com/oms-integration/oms-integration",
+    "author": "OMS Integration Team",
+    "license": "LGPL-3",
+    "depends": ["oms_integration"],
+    "data": [],
+    "installable": True,
+}

@@ -1,0 +1,3 @@
+"""Constants of the Cloudify provider."""
+
+PROVIDER_CODE = "cloudify"

@@ -1,0 +1,3 @@
+"""Constants of the Mobiwork provider."""
+
+PROVIDER_CODE = "mobiwork"

@@ -1,0 +1,57 @@
+import json
+
+from oms_lib import redaction
+
+
+def test_secret_named_keys_are_masked_at_any_depth():
+    data = {
+        "order": {"id": "EXT-1", "lines": [{"token": "t1", "sku": "SP001"}]},
+        "Authorization": "Bearer abc",
+        "tokenkey": "zzz",
+        "client_secret": "s",
+        "webhook-signature": "v1,xyz",
+        "password": "",
+    }
+    redacted = redaction.redact_mapping(data)
+    assert redacted["order"]["id"] == "EXT-1"
+    assert redacted["order"]["lines"][0] == {"token": "***", "sku": "SP001"}
+    assert redacted["Authorization"] == "***"
+    assert redacted["tokenkey"] == "***"
+    assert redacted["client_secret"] == "***"
+    assert redacted["webhook-signature"] == "***"
+    # Empty values stay visible: there is nothing to hide, and it helps triage.
+    assert redacted["password"] == ""
+    # The input is not modified.
+    assert data["tokenkey"] == "zzz"
+
+
+def test_known_secret_values_are_masked_in_text():
+    text = "401 from provider: token abcd1234 refused (whsec_Zm9vYmFy)"
+    out = redaction.redact_text(text, ["abcd1234", "whsec_Zm9vYmFy", "", None])
+    assert "abcd1234" not in out and "whsec_Zm9vYmFy" not in out
+    assert out.count("***") == 2
+
+
+def test_short_values_are_not_masked_everywhere():
+    # A 1-3 character "secret" would mask random letters all over the text.
+    assert redaction.redact_text("a b c", ["a"]) == "a b c"
+
+
+def test_pretty_payload_json_is_indented_and_redacted():
+    raw = json.dumps({"order": {"id": "X"}, "api_key": "k", "note": "key=SECRETVALUE"})
+    out = redaction.pretty_payload(raw, ["SECRETVALUE"])
+    assert '"id": "X"' in out
+    assert '"api_key": "***"' in out
+    assert "SECRETVALUE" not in out
+    assert "\n" in out
+
+
+def test_pretty_payload_non_json_kept_as_text_redacted():
+    assert redaction.pretty_payload("not json SECRETVALUE", ["SECRETVALUE"]) == "not json ***"
+    assert redaction.pretty_payload("", []) == ""
+    assert redaction.pretty_payload(None, []) == ""
+
+
+def test_vietnamese_text_is_kept_readable():
+    raw = json.dumps({"name": "Tạp hóa Minh Anh"})
+    assert "Tạp hóa Minh Anh" in redaction.pretty_payload(raw)
