@@ -388,22 +388,20 @@ class OmsIntegrationEvent(models.Model):
 
     @api.model
     def _gc_processed_events(self):
-        """Cron: delete done and discarded events older than their retention."""
-        now = fields.Datetime.now()
-        for source in self.env["oms.integration.source"].with_context(active_test=False).search([]):
-            limit_date = now - timedelta(days=source.retention_days)
-            old = self.search(
-                [
-                    ("source_id", "=", source.id),
-                    ("state", "in", ("done", "discarded")),
-                    ("processed_at", "<", limit_date),
-                ]
-            )
-            if old:
-                old.dead_letter_ids.unlink()
-                old.unlink()
-                _logger.info(
-                    "Deleted %s processed events of integration source %s",
-                    len(old),
-                    source.id,
-                )
+        """Cron: delete done and discarded events older than their source's retention."""
+        self.env.cr.execute(
+            """
+            SELECT event.id
+              FROM oms_integration_event event
+              JOIN oms_integration_source source ON source.id = event.source_id
+             WHERE event.state IN ('done', 'discarded')
+               AND event.processed_at
+                   < %s::timestamp - make_interval(days => source.retention_days)
+            """,
+            [fields.Datetime.now()],
+        )
+        old = self.browse([row[0] for row in self.env.cr.fetchall()])
+        if old:
+            old.dead_letter_ids.unlink()
+            old.unlink()
+            _logger.info("Deleted %s processed integration events", len(old))

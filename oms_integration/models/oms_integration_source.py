@@ -426,8 +426,8 @@ class OmsIntegrationSource(models.Model):
             if problems:
                 raise UserError(
                     _(
-                        "%(source)s cannot be activated:\n%(problems)s",
-                        source=source.name,
+                        "%(name)s cannot be activated:\n%(problems)s",
+                        name=source.name,
                         problems="\n".join(f"- {p}" for p in problems),
                     )
                 )
@@ -603,33 +603,33 @@ class OmsIntegrationSource(models.Model):
         """
         self.ensure_one()
         if not self.active or self.state != "active":
-            return _("The source %(source)s is not active.", source=self.name)
+            return _("The source %(name)s is not active.", name=self.name)
         if scope == "inbound":
             if self.mode not in const.WEBHOOK_MODES:
-                return _("The source %(source)s does not accept webhooks.", source=self.name)
+                return _("The source %(name)s does not accept webhooks.", name=self.name)
             if not self.consent_inbound:
                 return _(
-                    "No administrator consent for inbound traffic on %(source)s.",
-                    source=self.name,
+                    "No administrator consent for inbound traffic on %(name)s.",
+                    name=self.name,
                 )
         elif scope == "polling":
             if self.mode not in const.POLLING_MODES:
-                return _("The source %(source)s is not in polling mode.", source=self.name)
+                return _("The source %(name)s is not in polling mode.", name=self.name)
             if not self.consent_polling:
                 return _(
-                    "No administrator consent for polling on %(source)s.",
-                    source=self.name,
+                    "No administrator consent for polling on %(name)s.",
+                    name=self.name,
                 )
         elif scope == "outbound":
             if not self.outbound_enabled:
                 return _(
-                    "Sending order statuses is turned off on %(source)s.",
-                    source=self.name,
+                    "Sending order statuses is turned off on %(name)s.",
+                    name=self.name,
                 )
             if not self.consent_outbound:
                 return _(
-                    "No administrator consent for sending order statuses on %(source)s.",
-                    source=self.name,
+                    "No administrator consent for sending order statuses on %(name)s.",
+                    name=self.name,
                 )
         else:
             return _("Unknown traffic scope %(scope)s.", scope=scope)
@@ -761,8 +761,8 @@ class OmsIntegrationSource(models.Model):
         except secretbox.SecretKeyError as exc:
             raise UserError(
                 _(
-                    "%(source)s: %(field)s cannot be read. %(error)s",
-                    source=self.name,
+                    "%(name)s: %(field)s cannot be read. %(error)s",
+                    name=self.name,
                     field=self._fields[field_name].string,
                     error=str(exc),
                 )

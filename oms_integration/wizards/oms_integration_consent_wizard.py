@@ -1,4 +1,4 @@
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -48,8 +48,10 @@ class OmsIntegrationConsentWizard(models.TransientModel):
             wizard.summary = Markup(
                 "<p>%s</p><ul>%s</ul><p>%s</p><ul>%s</ul>"
             ) % (
-                _("This source exchanges the following data with %(source)s:",
-                  source=escape(wizard.source_id.name or "")),
+                _(
+                    "%(name)s exchanges the following data with this Odoo:",
+                    name=wizard.source_id.name or "",
+                ),
                 items,
                 _("Destination hosts:"),
                 destinations or Markup("<li>%s</li>") % _("choose at least one scope"),
