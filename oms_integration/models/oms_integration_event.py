@@ -248,16 +248,12 @@ class OmsIntegrationEvent(models.Model):
 
     def _set_processing(self, lease_seconds=const.DEFAULT_LEASE_SECONDS):
         now = fields.Datetime.now()
-        moved = self.filtered(lambda e: e.state in const.EVENT_TRANSITIONS["processing"])
+        moved = self._oms_update_state(
+            "processing",
+            {"started_at": now, "lease_until": now + timedelta(seconds=lease_seconds)},
+        )
         for event in moved:
-            event.write(
-                {
-                    "state": "processing",
-                    "attempts": event.attempts + 1,
-                    "started_at": now,
-                    "lease_until": now + timedelta(seconds=lease_seconds),
-                }
-            )
+            event.attempts += 1  # a claimed attempt counts, even if the worker dies
         self._oms_ensure_moved(moved, "processing")
         return moved
 
@@ -389,6 +385,8 @@ class OmsIntegrationEvent(models.Model):
     @api.model
     def _gc_processed_events(self):
         """Cron: delete done and discarded events older than their source's retention."""
+        self.flush_model(["state", "processed_at", "source_id"])
+        self.env["oms.integration.source"].flush_model(["retention_days"])
         self.env.cr.execute(
             """
             SELECT event.id
@@ -402,6 +400,5 @@ class OmsIntegrationEvent(models.Model):
         )
         old = self.browse([row[0] for row in self.env.cr.fetchall()])
         if old:
-            old.dead_letter_ids.unlink()
-            old.unlink()
+            old.unlink()  # their dead letters go with them (ondelete cascade)
             _logger.info("Deleted %s processed integration events", len(old))

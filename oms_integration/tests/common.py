@@ -139,6 +139,11 @@ class OmsIntegrationCommon(TransactionCase):
             )
         )
 
+    def _flush_tracking(self):
+        # Chatter tracking is written at commit time; tests never commit.
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
     def _messages_of(self, record):
         return self.env["mail.message"].search(
             [("model", "=", record._name), ("res_id", "=", record.id)]

@@ -30,12 +30,16 @@ class TestAccessRights(OmsIntegrationCommon):
     def test_oms_user_reads_integration_records(self):
         env = self.env(user=self.oms_user)
         self.assertIn(self.source, env["oms.integration.source"].search([]))
-        self.assertEqual(self.source.with_user(self.oms_user).read(["name"])[0]["name"], "Mobile DMS")
+        values = self.source.with_user(self.oms_user).read(["name"])
+        self.assertEqual(values[0]["name"], "Mobile DMS")
         self.assertEqual(
             env["oms.integration.event"].search([("source_id", "=", self.source.id)]),
             self.failed_event | self.dead_event,
         )
-        self.assertEqual(env["oms.integration.dead.letter"].search([]), self.dead_letter)
+        self.assertEqual(
+            env["oms.integration.dead.letter"].search([("source_id", "=", self.source.id)]),
+            self.dead_letter,
+        )
         self.assertEqual(
             env["oms.integration.mapping"].search([("source_id", "=", self.source.id)]),
             self.mapping,
@@ -204,7 +208,10 @@ class TestMultiCompany(OmsIntegrationCommon):
 
     def test_user_of_both_companies_sees_both(self):
         self.oms_user.company_ids = [(4, self.company_b.id)]
-        env = self.env(user=self.oms_user, context={"allowed_company_ids": [self.company.id, self.company_b.id]})
+        env = self.env(
+            user=self.oms_user,
+            context={"allowed_company_ids": [self.company.id, self.company_b.id]},
+        )
         sources = env["oms.integration.source"].search([])
         self.assertIn(self.source, sources)
         self.assertIn(self.source_b, sources)

@@ -269,7 +269,9 @@ class TestConsentWizard(OmsIntegrationCommon):
             self.assertIn(category, bodies)
 
     def test_polling_consent_records_provider_host(self):
-        source = self._create_source(mode="polling", api_base_url="https://api.provider.example/v1")
+        source = self._create_source(
+            mode="polling", api_base_url="https://api.provider.example/v1"
+        )
         self._wizard(self.oms_manager, source, confirmed=True).action_confirm()
         self.assertEqual(source.consent_ids.scope, "polling")
         self.assertEqual(source.consent_ids.destination_host, "api.provider.example")

@@ -48,7 +48,12 @@ class TestMapping(OmsIntegrationCommon):
         )
         self.env.flush_all()
         self.assertEqual(
-            self.Mapping.search([("external_code", "=", "SP001")]),
+            self.Mapping.search(
+                [
+                    ("source_id", "in", (self.source | self.other_source).ids),
+                    ("external_code", "=", "SP001"),
+                ]
+            ),
             product_line | other_source_line | partner_line,
         )
 
@@ -73,7 +78,9 @@ class TestMapping(OmsIntegrationCommon):
         self.assertIsNone(self.Mapping._oms_resolve(self.source, "product", " NEW-42 "))
         self.assertEqual(mapping.seen_count, 2)
         self.assertEqual(
-            self.Mapping.search_count([("external_code", "=", "NEW-42")]),
+            self.Mapping.search_count(
+                [("source_id", "=", self.source.id), ("external_code", "=", "NEW-42")]
+            ),
             1,
             "Seeing a code again does not add a line.",
         )
@@ -141,13 +148,17 @@ class TestMapping(OmsIntegrationCommon):
         self.assertEqual(created.external_name, "Retail Shop")
 
         self.Mapping._oms_resolve(self.source, "product", "OJ001")
-        unmapped = self.Mapping.search([("external_code", "=", "OJ001")])
+        unmapped = self.Mapping.search(
+            [("source_id", "=", self.source.id), ("external_code", "=", "OJ001")]
+        )
         self.assertEqual(unmapped.state, "unmapped")
         updated = self.Mapping._oms_record_mapping(self.source, "product", "OJ001", self.product_2)
         self.assertEqual(updated, unmapped)
         self.assertEqual(updated.state, "mapped")
         self.assertEqual(updated.product_id, self.product_2)
-        self.assertEqual(self.Mapping._oms_resolve(self.source, "product", "OJ001"), self.product_2)
+        self.assertEqual(
+            self.Mapping._oms_resolve(self.source, "product", "OJ001"), self.product_2
+        )
 
     def test_source_counts_unmapped_values(self):
         self._map_product("SP001")
@@ -157,7 +168,9 @@ class TestMapping(OmsIntegrationCommon):
         self.assertEqual(self.source.unmapped_count, 3)
         self.assertEqual(self.other_source.unmapped_count, 1)
 
-        self.Mapping.search([("external_code", "=", "A")]).product_id = self.product_2
+        self.Mapping.search(
+            [("source_id", "=", self.source.id), ("external_code", "=", "A")]
+        ).product_id = self.product_2
         self.source.invalidate_recordset(["unmapped_count"])
         self.assertEqual(self.source.unmapped_count, 2)
 

@@ -29,7 +29,12 @@ class TestSaleOrderExternalId(OmsIntegrationCommon):
         order = self._create_order(oms_source_id=self.other_source.id, oms_external_id="EXT-1")
         self.env.flush_all()
         self.assertEqual(
-            self.env["sale.order"].search([("oms_external_id", "=", "EXT-1")]),
+            self.env["sale.order"].search(
+                [
+                    ("oms_source_id", "in", (self.source | self.other_source).ids),
+                    ("oms_external_id", "=", "EXT-1"),
+                ]
+            ),
             self.order | order,
         )
 

@@ -107,13 +107,13 @@ class TestSecretStorage(OmsIntegrationCommon):
         self.assertNotIn(API_TOKEN, str(error.exception))
 
     def test_secret_absent_from_chatter_and_logs(self):
+        # Tracking starts once the source's creation is committed.
+        self._flush_tracking()
         with self.assertLogs("odoo.addons.oms_integration", level="DEBUG") as logs:
             self.source.with_user(self.oms_manager).write(
                 {"api_token": API_TOKEN, "signing_secret": SIGNING, "name": "Renamed"}
             )
-            # Tracking messages are written at commit time.
-            self.env.flush_all()
-            self.env.cr.precommit.run()
+            self._flush_tracking()
         output = "\n".join(logs.output)
         self.assertIn("api_token", output, "Setting a secret is logged (without its value).")
         self.assertNotIn(API_TOKEN, output)
