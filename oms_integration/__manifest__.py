@@ -25,5 +25,4 @@
     ],
     "demo": ["demo/oms_integration_demo.xml"],
     "application": True,
-    "installable": True,
 }

@@ -7,6 +7,4 @@
     "author": "OMS Integration Team",
     "license": "LGPL-3",
     "depends": ["oms_integration"],
-    "data": [],
-    "installable": True,
 }

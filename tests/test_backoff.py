@@ -1,7 +1,6 @@
 import random
 
 import pytest
-
 from oms_lib import backoff
 
 

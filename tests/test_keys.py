@@ -23,7 +23,9 @@ def test_webhook_url():
 
 
 def test_host_of():
-    assert keys.host_of("https://API.Example.com:8443/v1/orders") == "api.example.com:8443"
+    assert (
+        keys.host_of("https://API.Example.com:8443/v1/orders") == "api.example.com:8443"
+    )
     assert keys.host_of("https://api.example.com/other") == "api.example.com"
     assert keys.host_of("") == ""
     assert keys.host_of(None) == ""

@@ -47,7 +47,10 @@ def test_pretty_payload_json_is_indented_and_redacted():
 
 
 def test_pretty_payload_non_json_kept_as_text_redacted():
-    assert redaction.pretty_payload("not json SECRETVALUE", ["SECRETVALUE"]) == "not json ***"
+    assert (
+        redaction.pretty_payload("not json SECRETVALUE", ["SECRETVALUE"])
+        == "not json ***"
+    )
     assert redaction.pretty_payload("", []) == ""
     assert redaction.pretty_payload(None, []) == ""
 

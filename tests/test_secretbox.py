@@ -1,6 +1,5 @@
 import pytest
 from cryptography.fernet import Fernet
-
 from oms_lib import secretbox
 
 

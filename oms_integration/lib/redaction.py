@@ -22,7 +22,11 @@ def redact_mapping(data):
     """Return a deep copy of ``data`` (dicts, lists, scalars) with secrets masked."""
     if isinstance(data, dict):
         return {
-            key: (REDACTED if is_secret_key(key) and value not in (None, "") else redact_mapping(value))
+            key: (
+                REDACTED
+                if is_secret_key(key) and value not in (None, "")
+                else redact_mapping(value)
+            )
             for key, value in data.items()
         }
     if isinstance(data, list):
@@ -34,7 +38,9 @@ def redact_text(text, secrets=()):
     """Mask every occurrence of the given secret values in ``text``."""
     if not text:
         return text
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+    for secret in sorted(
+        (s for s in secrets if s and len(s) >= 4), key=len, reverse=True
+    ):
         text = text.replace(secret, REDACTED)
     return text
 
@@ -51,5 +57,7 @@ def pretty_payload(raw, secrets=()):
         parsed = json.loads(raw)
     except (TypeError, ValueError):
         return redact_text(str(raw), secrets)
-    rendered = json.dumps(redact_mapping(parsed), indent=2, ensure_ascii=False, sort_keys=False)
+    rendered = json.dumps(
+        redact_mapping(parsed), indent=2, ensure_ascii=False, sort_keys=False
+    )
     return redact_text(rendered, secrets)

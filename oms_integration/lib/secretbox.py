@@ -69,9 +69,15 @@ def unseal(stored, keys):
     if stored.startswith(PLAIN_PREFIX):
         return stored[len(PLAIN_PREFIX) :]
     if not stored.startswith(ENCRYPTED_PREFIX):
-        raise SecretKeyError("This secret is stored in an unknown format: set it again.")
+        raise SecretKeyError(
+            "This secret is stored in an unknown format: set it again."
+        )
     try:
-        return _multi_fernet(keys).decrypt(stored[len(ENCRYPTED_PREFIX) :].encode()).decode()
+        return (
+            _multi_fernet(keys)
+            .decrypt(stored[len(ENCRYPTED_PREFIX) :].encode())
+            .decode()
+        )
     except InvalidToken as exc:
         raise SecretKeyError(
             "This secret cannot be decrypted with the configured key: the key "

@@ -23,7 +23,9 @@ class OmsIntegrationConsent(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Given By", required=True, ondelete="restrict"
     )
-    date = fields.Datetime(string="Given On", required=True, default=fields.Datetime.now)
+    date = fields.Datetime(
+        string="Given On", required=True, default=fields.Datetime.now
+    )
     destination_host = fields.Char(
         help="The host data is exchanged with when the consent was given."
     )

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
@@ -49,7 +49,9 @@ class OmsIntegrationDeadLetter(models.Model):
     @api.depends("event_id")
     def _compute_display_name(self):
         for letter in self:
-            letter.display_name = letter.event_id.display_name or _("Dead letter")
+            letter.display_name = letter.event_id.display_name or self.env._(
+                "Dead letter"
+            )
 
     # === ACTION METHODS === #
 
@@ -59,7 +61,7 @@ class OmsIntegrationDeadLetter(models.Model):
         letters = self.sudo()
         if letters.filtered(lambda d: d.state != "open"):
             raise UserError(
-                _(
+                self.env._(
                     "Only open dead letters can be requeued; some of these "
                     "were already handled."
                 )
@@ -72,7 +74,7 @@ class OmsIntegrationDeadLetter(models.Model):
 
     def action_discard(self):
         return self.env["oms.integration.reason.wizard"]._oms_open(
-            self, "_oms_discard", _("Discard Dead Letters")
+            self, "_oms_discard", self.env._("Discard Dead Letters")
         )
 
     def action_view_event(self):
@@ -88,11 +90,13 @@ class OmsIntegrationDeadLetter(models.Model):
 
     def _oms_mark_requeued(self):
         for letter in self:
-            letter.write({"state": "requeued", "requeue_count": letter.requeue_count + 1})
+            letter.write(
+                {"state": "requeued", "requeue_count": letter.requeue_count + 1}
+            )
 
     def _oms_discard(self, reason):
         if self.filtered(lambda d: d.state != "open"):
-            raise UserError(_("Only open dead letters can be discarded."))
+            raise UserError(self.env._("Only open dead letters can be discarded."))
         self.event_id._set_discarded(reason)
 
     @api.model

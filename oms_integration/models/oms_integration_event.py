@@ -3,7 +3,7 @@ import json
 import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
@@ -40,7 +40,7 @@ class OmsIntegrationEvent(models.Model):
     company_id = fields.Many2one(related="source_id.company_id", store=True, index=True)
     provider = fields.Selection(related="source_id.provider", store=True)
     event_type = fields.Char(readonly=True, index=True)
-    external_order_id = fields.Char(string="External Order", readonly=True)
+    external_order_id = fields.Char(readonly=True)
     delivery_id = fields.Char(
         string="Delivery ID",
         readonly=True,
@@ -144,7 +144,7 @@ class OmsIntegrationEvent(models.Model):
 
     def _search_has_error(self, operator, value):
         if operator not in ("=", "!="):
-            raise UserError(_("Unsupported search on errors."))
+            raise UserError(self.env._("Unsupported search on errors."))
         with_error = (operator == "=") == bool(value)
         return [("last_error", "!=" if with_error else "=", False)]
 
@@ -163,10 +163,12 @@ class OmsIntegrationEvent(models.Model):
         """Retry at once: OMS users may do this without write access."""
         self._oms_check_user()
         events = self.sudo()
-        refused = events.filtered(lambda e: e.state not in ("failed", "dead", "pending"))
+        refused = events.filtered(
+            lambda e: e.state not in ("failed", "dead", "pending")
+        )
         if refused:
             raise UserError(
-                _(
+                self.env._(
                     "Only failed, dead-letter or pending events can be retried; "
                     "%(events)s cannot.",
                     events=", ".join(refused.mapped("display_name")),
@@ -183,7 +185,7 @@ class OmsIntegrationEvent(models.Model):
 
     def action_discard(self):
         return self.env["oms.integration.reason.wizard"]._oms_open(
-            self, "_set_discarded", _("Discard Events")
+            self, "_set_discarded", self.env._("Discard Events")
         )
 
     def action_view_sale_order(self):
@@ -200,7 +202,9 @@ class OmsIntegrationEvent(models.Model):
         if not self.env.su and not self.env.user.has_group(
             "oms_integration.group_oms_user"
         ):
-            raise AccessError(_("Only OMS Integration users can retry events."))
+            raise AccessError(
+                self.env._("Only OMS Integration users can retry events.")
+            )
 
     # === BUSINESS METHODS: STATE === #
 
@@ -228,7 +232,7 @@ class OmsIntegrationEvent(models.Model):
         if refused:
             states = dict(const.EVENT_STATES)
             raise UserError(
-                _(
+                self.env._(
                     "These events cannot become '%(target)s' from their current "
                     "state: %(events)s.",
                     target=states[target_state],
@@ -285,7 +289,9 @@ class OmsIntegrationEvent(models.Model):
         """
         for event in self:
             source = event.source_id
-            if permanent or not backoff.should_retry(event.attempts, source.max_attempts):
+            if permanent or not backoff.should_retry(
+                event.attempts, source.max_attempts
+            ):
                 event._set_dead(
                     error, hint, reason="permanent" if permanent else "exhausted"
                 )
@@ -338,7 +344,10 @@ class OmsIntegrationEvent(models.Model):
         )
         for event in moved:
             event.message_post(
-                body=_("Discarded: %(reason)s", reason=reason or _("no reason given"))
+                body=self.env._(
+                    "Discarded: %(reason)s",
+                    reason=reason or self.env._("no reason given"),
+                )
             )
         return moved
 
@@ -384,7 +393,7 @@ class OmsIntegrationEvent(models.Model):
 
     @api.model
     def _gc_processed_events(self):
-        """Cron: delete done and discarded events older than their source's retention."""
+        """Cron: delete done and discarded events past their source's retention."""
         self.flush_model(["state", "processed_at", "source_id"])
         self.env["oms.integration.source"].flush_model(["retention_days"])
         self.env.cr.execute(

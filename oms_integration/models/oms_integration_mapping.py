@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .. import const
@@ -28,16 +28,12 @@ class OmsIntegrationMapping(models.Model):
         default="mapped",
     )
     partner_id = fields.Many2one("res.partner", string="Customer", ondelete="restrict")
-    product_id = fields.Many2one("product.product", string="Product", ondelete="restrict")
+    product_id = fields.Many2one("product.product", ondelete="restrict")
     user_id = fields.Many2one("res.users", string="Salesperson", ondelete="restrict")
-    warehouse_id = fields.Many2one(
-        "stock.warehouse", string="Warehouse", ondelete="restrict"
-    )
-    tax_id = fields.Many2one("account.tax", string="Tax", ondelete="restrict")
-    carrier_id = fields.Many2one("delivery.carrier", string="Carrier", ondelete="restrict")
-    pricelist_id = fields.Many2one(
-        "product.pricelist", string="Pricelist", ondelete="restrict"
-    )
+    warehouse_id = fields.Many2one("stock.warehouse", ondelete="restrict")
+    tax_id = fields.Many2one("account.tax", ondelete="restrict")
+    carrier_id = fields.Many2one("delivery.carrier", ondelete="restrict")
+    pricelist_id = fields.Many2one("product.pricelist", ondelete="restrict")
     odoo_record_name = fields.Char(
         string="Odoo Record", compute="_compute_odoo_record_name"
     )
@@ -78,7 +74,7 @@ class OmsIntegrationMapping(models.Model):
         for mapping in self:
             if mapping.state == "mapped" and not mapping._oms_get_record():
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(value)s is marked as mapped but has no Odoo record: "
                         "choose the %(kind)s it stands for, or mark it unmapped.",
                         value=mapping.display_name,
@@ -100,7 +96,11 @@ class OmsIntegrationMapping(models.Model):
             vals["external_code"] = vals["external_code"].strip()
         # Choosing the Odoo record of an unmapped value maps it.
         record_fields = set(const.MAPPING_KIND_FIELDS.values()) & set(vals)
-        if record_fields and "state" not in vals and any(vals[f] for f in record_fields):
+        if (
+            record_fields
+            and "state" not in vals
+            and any(vals[f] for f in record_fields)
+        ):
             unmapped = self.filtered(lambda m: m.state == "unmapped")
             res = super().write(vals)
             unmapped.write({"state": "mapped"})
@@ -113,7 +113,7 @@ class OmsIntegrationMapping(models.Model):
         missing = self.filtered(lambda m: not m._oms_get_record())
         if missing:
             raise UserError(
-                _(
+                self.env._(
                     "Choose the Odoo record first for: %(values)s.",
                     values=", ".join(missing.mapped("display_name")),
                 )
@@ -150,7 +150,10 @@ class OmsIntegrationMapping(models.Model):
             ],
             limit=1,
         )
-        seen = {"seen_count": mapping.seen_count + 1, "last_seen_at": fields.Datetime.now()}
+        seen = {
+            "seen_count": mapping.seen_count + 1,
+            "last_seen_at": fields.Datetime.now(),
+        }
         if not mapping:
             mapping = self.sudo().create(
                 dict(
@@ -169,8 +172,10 @@ class OmsIntegrationMapping(models.Model):
         return mapping._oms_get_record()
 
     @api.model
-    def _oms_record_mapping(self, source, kind, external_code, record, external_name=None):
-        """Remember that ``external_code`` means ``record`` (after a match or creation)."""
+    def _oms_record_mapping(
+        self, source, kind, external_code, record, external_name=None
+    ):
+        """Remember that ``external_code`` means ``record`` (matched or created)."""
         vals = {
             const.MAPPING_KIND_FIELDS[kind]: record.id,
             "state": "mapped",

@@ -1,7 +1,7 @@
 import logging
 import os
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
@@ -56,7 +56,8 @@ class OmsIntegrationSource(models.Model):
     callback_url = fields.Char(
         string="Status Callback URL",
         tracking=True,
-        help="Where order statuses are sent (approved, processing, delivered, cancelled).",
+        help="Where order statuses are sent (approved, processing, delivered, "
+        "cancelled).",
     )
     outbound_enabled = fields.Boolean(
         string="Send Order Statuses",
@@ -84,7 +85,6 @@ class OmsIntegrationSource(models.Model):
         groups="oms_integration.group_oms_manager",
     )
     signing_secret = fields.Char(
-        string="Signing Secret",
         compute="_compute_secret_inputs",
         inverse="_inverse_signing_secret",
         groups="oms_integration.group_oms_manager",
@@ -174,9 +174,7 @@ class OmsIntegrationSource(models.Model):
         string="Confirm Orders Automatically",
         help="Confirm incoming orders at once; otherwise they stay quotations.",
     )
-    shipping_product_id = fields.Many2one(
-        "product.product", string="Shipping Product", check_company=True
-    )
+    shipping_product_id = fields.Many2one("product.product", check_company=True)
     discount_product_id = fields.Many2one(
         "product.product", string="Order Discount Product", check_company=True
     )
@@ -187,7 +185,6 @@ class OmsIntegrationSource(models.Model):
         help="Used for the adjustment line when the total policy is 'Adjust'.",
     )
     total_tolerance = fields.Monetary(
-        string="Total Tolerance",
         currency_field="currency_id",
         default=1.0,
         help="Largest accepted difference between the provider's total and Odoo's.",
@@ -386,7 +383,7 @@ class OmsIntegrationSource(models.Model):
                     not url.startswith(("https://", "http://")) or not keys.host_of(url)
                 ):
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "%(url)s is not a valid URL: enter it with http:// or "
                             "https:// and a host name.",
                             url=url,
@@ -414,7 +411,7 @@ class OmsIntegrationSource(models.Model):
                     # Consent names a destination: a new host needs a new consent.
                     source._oms_revoke_consent(
                         ("polling", "outbound"),
-                        _("The provider API or callback host changed."),
+                        self.env._("The provider API or callback host changed."),
                     )
         return res
 
@@ -425,7 +422,7 @@ class OmsIntegrationSource(models.Model):
             problems = source._oms_get_activation_problems()
             if problems:
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(name)s cannot be activated:\n%(problems)s",
                         name=source.name,
                         problems="\n".join(f"- {p}" for p in problems),
@@ -440,7 +437,7 @@ class OmsIntegrationSource(models.Model):
     def action_pause(self):
         """Open the dialog asking why the source is paused."""
         return self.env["oms.integration.reason.wizard"]._oms_open(
-            self, "_oms_pause", _("Pause Source")
+            self, "_oms_pause", self.env._("Pause Source")
         )
 
     def action_set_draft(self):
@@ -452,7 +449,7 @@ class OmsIntegrationSource(models.Model):
         self._oms_check_manager()
         self.sudo().webhook_key = keys.new_webhook_key()
         self.message_post(
-            body=_(
+            body=self.env._(
                 "The webhook key was regenerated: the previous webhook URL no "
                 "longer works. Give the provider the new URL."
             )
@@ -463,7 +460,7 @@ class OmsIntegrationSource(models.Model):
         self.ensure_one()
         self._oms_check_manager()
         return {
-            "name": _("Give Consent"),
+            "name": self.env._("Give Consent"),
             "type": "ir.actions.act_window",
             "res_model": "oms.integration.consent.wizard",
             "view_mode": "form",
@@ -474,7 +471,7 @@ class OmsIntegrationSource(models.Model):
     def action_revoke_consent(self):
         self.ensure_one()
         return self.env["oms.integration.reason.wizard"]._oms_open(
-            self, "_oms_revoke_all_consents", _("Revoke Consent")
+            self, "_oms_revoke_all_consents", self.env._("Revoke Consent")
         )
 
     def action_clear_secret(self):
@@ -482,10 +479,14 @@ class OmsIntegrationSource(models.Model):
         self.ensure_one()
         field_name = self.env.context.get("oms_secret")
         if field_name not in const.SECRET_FIELDS:
-            raise UserError(_("Unknown secret."))
+            raise UserError(self.env._("Unknown secret."))
         self._oms_check_manager()
         self.sudo()[const.SECRET_FIELDS[field_name]] = False
-        self.message_post(body=_("%(field)s was cleared.", field=self._fields[field_name].string))
+        self.message_post(
+            body=self.env._(
+                "%(field)s was cleared.", field=self._fields[field_name].string
+            )
+        )
         return True
 
     def action_reencrypt_secrets(self):
@@ -494,7 +495,7 @@ class OmsIntegrationSource(models.Model):
         key_list = self._oms_secret_keys()
         if not key_list:
             raise UserError(
-                _(
+                self.env._(
                     "No encryption key is configured: set the server option "
                     "oms_integration_secret_key first."
                 )
@@ -502,7 +503,9 @@ class OmsIntegrationSource(models.Model):
         for source in self.sudo():
             for stored_field in const.SECRET_FIELDS.values():
                 if source[stored_field]:
-                    source[stored_field] = secretbox.reseal(source[stored_field], key_list)
+                    source[stored_field] = secretbox.reseal(
+                        source[stored_field], key_list
+                    )
         return True
 
     def _oms_action_open(self, model, name, domain, context=None):
@@ -518,20 +521,20 @@ class OmsIntegrationSource(models.Model):
 
     def action_view_events(self):
         return self._oms_action_open(
-            "oms.integration.event", _("Events"), [("source_id", "=", self.id)]
+            "oms.integration.event", self.env._("Events"), [("source_id", "=", self.id)]
         )
 
     def action_view_dead_letters(self):
         return self._oms_action_open(
             "oms.integration.dead.letter",
-            _("Dead Letters"),
+            self.env._("Dead Letters"),
             [("source_id", "=", self.id)],
             {"search_default_open": 1},
         )
 
     def action_view_sale_orders(self):
         action = self._oms_action_open(
-            "sale.order", _("Sales Orders"), [("oms_source_id", "=", self.id)]
+            "sale.order", self.env._("Sales Orders"), [("oms_source_id", "=", self.id)]
         )
         action["context"] = {"create": False}
         return action
@@ -539,7 +542,7 @@ class OmsIntegrationSource(models.Model):
     def action_view_unmapped(self):
         return self._oms_action_open(
             "oms.integration.mapping",
-            _("Mapping Center"),
+            self.env._("Mapping Center"),
             [("source_id", "=", self.id)],
             {"search_default_unmapped": 1},
         )
@@ -550,7 +553,10 @@ class OmsIntegrationSource(models.Model):
         for source in self:
             source.write({"state": "paused", "paused_reason": reason})
             source.message_post(
-                body=_("Source paused: %(reason)s", reason=reason or _("no reason given"))
+                body=self.env._(
+                    "Source paused: %(reason)s",
+                    reason=reason or self.env._("no reason given"),
+                )
             )
 
     def _oms_get_activation_problems(self):
@@ -564,22 +570,34 @@ class OmsIntegrationSource(models.Model):
         if self.mode in const.WEBHOOK_MODES:
             if not self.consent_inbound:
                 problems.append(
-                    _("An administrator must give inbound consent (button Give Consent).")
+                    self.env._(
+                        "An administrator must give inbound consent "
+                        "(button Give Consent)."
+                    )
                 )
             if not self._oms_has_webhook_credentials():
                 problems.append(
-                    _("Set a signing secret: webhooks are refused without one.")
+                    self.env._(
+                        "Set a signing secret: webhooks are refused without one."
+                    )
                 )
         if self.mode in const.POLLING_MODES:
             if not self.consent_polling:
                 problems.append(
-                    _("An administrator must give polling consent (button Give Consent).")
+                    self.env._(
+                        "An administrator must give polling consent "
+                        "(button Give Consent)."
+                    )
                 )
             if not self.api_base_url:
-                problems.append(_("Set the provider API URL used for polling."))
+                problems.append(
+                    self.env._("Set the provider API URL used for polling.")
+                )
         if self.outbound_enabled and not self.callback_url:
             problems.append(
-                _("Set the status callback URL, or turn off Send Order Statuses.")
+                self.env._(
+                    "Set the status callback URL, or turn off Send Order Statuses."
+                )
             )
         return problems
 
@@ -603,36 +621,40 @@ class OmsIntegrationSource(models.Model):
         """
         self.ensure_one()
         if not self.active or self.state != "active":
-            return _("The source %(name)s is not active.", name=self.name)
+            return self.env._("The source %(name)s is not active.", name=self.name)
         if scope == "inbound":
             if self.mode not in const.WEBHOOK_MODES:
-                return _("The source %(name)s does not accept webhooks.", name=self.name)
+                return self.env._(
+                    "The source %(name)s does not accept webhooks.", name=self.name
+                )
             if not self.consent_inbound:
-                return _(
+                return self.env._(
                     "No administrator consent for inbound traffic on %(name)s.",
                     name=self.name,
                 )
         elif scope == "polling":
             if self.mode not in const.POLLING_MODES:
-                return _("The source %(name)s is not in polling mode.", name=self.name)
+                return self.env._(
+                    "The source %(name)s is not in polling mode.", name=self.name
+                )
             if not self.consent_polling:
-                return _(
+                return self.env._(
                     "No administrator consent for polling on %(name)s.",
                     name=self.name,
                 )
         elif scope == "outbound":
             if not self.outbound_enabled:
-                return _(
+                return self.env._(
                     "Sending order statuses is turned off on %(name)s.",
                     name=self.name,
                 )
             if not self.consent_outbound:
-                return _(
+                return self.env._(
                     "No administrator consent for sending order statuses on %(name)s.",
                     name=self.name,
                 )
         else:
-            return _("Unknown traffic scope %(scope)s.", scope=scope)
+            return self.env._("Unknown traffic scope %(scope)s.", scope=scope)
         return False
 
     def _oms_assert_traffic_allowed(self, scope):
@@ -650,7 +672,7 @@ class OmsIntegrationSource(models.Model):
             # A new consent replaces the current one of the same scope.
             self.consent_ids.filtered(
                 lambda c, s=scope: c.scope == s and not c.revoked
-            )._oms_revoke(_("Replaced by a new consent."))
+            )._oms_revoke(self.env._("Replaced by a new consent."))
             consent_model.create(
                 {
                     "source_id": self.id,
@@ -661,14 +683,15 @@ class OmsIntegrationSource(models.Model):
             )
         scope_labels = dict(const.CONSENT_SCOPES)
         self.message_post(
-            body=_(
+            body=self.env._(
                 "%(user)s gave consent for: %(scopes)s. Data exchanged: "
                 "%(data)s. Destination: %(hosts)s.",
                 user=self.env.user.name,
                 scopes=", ".join(scope_labels[s] for s in scopes),
                 data="; ".join(const.CONSENT_DATA_CATEGORIES),
                 hosts=", ".join(
-                    f"{scope_labels[s]}: {hosts.get(s) or _('this Odoo')}" for s in scopes
+                    f"{scope_labels[s]}: {hosts.get(s) or self.env._('this Odoo')}"
+                    for s in scopes
                 ),
             )
         )
@@ -693,7 +716,7 @@ class OmsIntegrationSource(models.Model):
             consents._oms_revoke(reason)
             scope_labels = dict(const.CONSENT_SCOPES)
             source.message_post(
-                body=_(
+                body=self.env._(
                     "Consent revoked for: %(scopes)s. Reason: %(reason)s",
                     scopes=", ".join(scope_labels[s] for s in consents.mapped("scope")),
                     reason=reason,
@@ -730,7 +753,7 @@ class OmsIntegrationSource(models.Model):
         key_list = self._oms_secret_keys()
         if not key_list and not self.env.user._is_system():
             raise AccessError(
-                _(
+                self.env._(
                     "No encryption key is configured on this server, so only a "
                     "system administrator can set secrets. Ask one to set the "
                     "server option oms_integration_secret_key."
@@ -760,7 +783,7 @@ class OmsIntegrationSource(models.Model):
             return secretbox.unseal(stored, self._oms_secret_keys())
         except secretbox.SecretKeyError as exc:
             raise UserError(
-                _(
+                self.env._(
                     "%(name)s: %(field)s cannot be read. %(error)s",
                     name=self.name,
                     field=self._fields[field_name].string,
@@ -794,7 +817,9 @@ class OmsIntegrationSource(models.Model):
 
     def _oms_trigger_queue(self):
         """Ask the queue cron to run soon, when the queue processor is installed."""
-        cron = self.env.ref("oms_integration.ir_cron_process_queue", raise_if_not_found=False)
+        cron = self.env.ref(
+            "oms_integration.ir_cron_process_queue", raise_if_not_found=False
+        )
         if cron:
             cron._trigger()
 
@@ -805,9 +830,9 @@ class OmsIntegrationSource(models.Model):
             "oms_integration.group_oms_manager"
         ):
             raise AccessError(
-                _("Only an OMS Integration administrator can change this.")
+                self.env._("Only an OMS Integration administrator can change this.")
             )
 
     def _oms_check_system(self):
         if not self.env.su and not self.env.user._is_system():
-            raise AccessError(_("Only a system administrator can do this."))
+            raise AccessError(self.env._("Only a system administrator can do this."))

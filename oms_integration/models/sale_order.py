@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import fields, models
 
 from .. import const
 
@@ -14,10 +14,10 @@ class SaleOrder(models.Model):
         index="btree_not_null",
         ondelete="restrict",
     )
-    oms_external_id = fields.Char(
-        string="External Order ID", readonly=True, copy=False
+    oms_external_id = fields.Char(string="External Order ID", readonly=True, copy=False)
+    oms_external_ref = fields.Char(
+        string="External Reference", readonly=True, copy=False
     )
-    oms_external_ref = fields.Char(string="External Reference", readonly=True, copy=False)
     oms_sync_status = fields.Selection(
         selection=const.SYNC_STATUSES, string="Sync Status", readonly=True, copy=False
     )
@@ -44,7 +44,9 @@ class SaleOrder(models.Model):
         counts = dict(
             self.env["oms.integration.event"]
             .sudo()
-            ._read_group([("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"])
+            ._read_group(
+                [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
+            )
         )
         for order in self:
             order.oms_event_count = counts.get(order, 0)
@@ -52,7 +54,7 @@ class SaleOrder(models.Model):
     def action_view_oms_events(self):
         self.ensure_one()
         return {
-            "name": _("Integration Events"),
+            "name": self.env._("Integration Events"),
             "type": "ir.actions.act_window",
             "res_model": "oms.integration.event",
             "view_mode": "list,form",

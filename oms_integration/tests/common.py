@@ -80,7 +80,11 @@ class OmsIntegrationCommon(TransactionCase):
             {"name": "Retail Shop Hanoi", "email": "shop@example.com"}
         )
         cls.product = cls.env["product.product"].create(
-            {"name": "Sparkling Water 500ml", "default_code": "SP001", "list_price": 10.0}
+            {
+                "name": "Sparkling Water 500ml",
+                "default_code": "SP001",
+                "list_price": 10.0,
+            }
         )
         cls.product_2 = cls.env["product.product"].create(
             {"name": "Orange Juice 1L", "default_code": "OJ001", "list_price": 25.0}
@@ -133,7 +137,9 @@ class OmsIntegrationCommon(TransactionCase):
             dict(
                 {
                     "partner_id": cls.partner.id,
-                    "order_line": [(0, 0, {"product_id": cls.product.id, "product_uom_qty": 1})],
+                    "order_line": [
+                        (0, 0, {"product_id": cls.product.id, "product_uom_qty": 1})
+                    ],
                 },
                 **vals,
             )

@@ -37,7 +37,9 @@ class TestAccessRights(OmsIntegrationCommon):
             self.failed_event | self.dead_event,
         )
         self.assertEqual(
-            env["oms.integration.dead.letter"].search([("source_id", "=", self.source.id)]),
+            env["oms.integration.dead.letter"].search(
+                [("source_id", "=", self.source.id)]
+            ),
             self.dead_letter,
         )
         self.assertEqual(
@@ -62,7 +64,9 @@ class TestAccessRights(OmsIntegrationCommon):
                 }
             )
         with self.assertRaises(AccessError):
-            self.mapping.with_user(self.oms_user).write({"product_id": self.product_2.id})
+            self.mapping.with_user(self.oms_user).write(
+                {"product_id": self.product_2.id}
+            )
         self.assertEqual(self.source.name, "Mobile DMS")
         self.assertEqual(self.mapping.product_id, self.product)
 
@@ -192,17 +196,26 @@ class TestMultiCompany(OmsIntegrationCommon):
                 self.assertIn(self.source, sources)
                 self.assertNotIn(self.source_b, sources)
                 self.assertFalse(
-                    env["oms.integration.event"].search([("source_id", "=", self.source_b.id)])
+                    env["oms.integration.event"].search(
+                        [("source_id", "=", self.source_b.id)]
+                    )
                 )
                 self.assertFalse(
-                    env["oms.integration.mapping"].search([("source_id", "=", self.source_b.id)])
+                    env["oms.integration.mapping"].search(
+                        [("source_id", "=", self.source_b.id)]
+                    )
                 )
                 self.assertFalse(
                     env["oms.integration.dead.letter"].search(
                         [("source_id", "=", self.source_b.id)]
                     )
                 )
-                for record in (self.source_b, self.event_b, self.mapping_b, self.dead_letter_b):
+                for record in (
+                    self.source_b,
+                    self.event_b,
+                    self.mapping_b,
+                    self.dead_letter_b,
+                ):
                     with self.assertRaises(AccessError):
                         record.with_user(user).read(["display_name"])
 

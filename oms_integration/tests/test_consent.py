@@ -44,7 +44,9 @@ class TestActivation(OmsIntegrationCommon):
         source._oms_give_consent(["polling"])
         source.action_activate()
         self.assertEqual(source.state, "active")
-        self.assertTrue(source.poll_next_run, "An activated polling source is scheduled.")
+        self.assertTrue(
+            source.poll_next_run, "An activated polling source is scheduled."
+        )
 
     def test_outbound_enabled_needs_callback_url(self):
         source = self._create_source(mode="webhook", outbound_enabled=True)
@@ -107,7 +109,9 @@ class TestTrafficEnforcement(OmsIntegrationCommon):
         source = self._create_active_source(name="Soon Revoked")
         source.consent_ids._oms_revoke("Test")
         with self.assertRaises(UserError):
-            self.Event._oms_create_inbound(source, {"delivery_id": "d-1", "payload": "{}"})
+            self.Event._oms_create_inbound(
+                source, {"delivery_id": "d-1", "payload": "{}"}
+            )
         self.assertFalse(self._source_events(source))
 
     def test_create_inbound_refused_when_paused(self):
@@ -115,7 +119,9 @@ class TestTrafficEnforcement(OmsIntegrationCommon):
         source._oms_pause("Provider maintenance")
         self.assertEqual(source.state, "paused")
         with self.assertRaises(UserError):
-            self.Event._oms_create_inbound(source, {"delivery_id": "d-1", "payload": "{}"})
+            self.Event._oms_create_inbound(
+                source, {"delivery_id": "d-1", "payload": "{}"}
+            )
         self.assertFalse(self._source_events(source))
 
     def test_create_inbound_with_consent(self):
@@ -125,7 +131,10 @@ class TestTrafficEnforcement(OmsIntegrationCommon):
                 "delivery_id": "d-1",
                 "event_type": "order.created",
                 "payload": '{"order_id": "A1"}',
-                "headers": {"Authorization": "Bearer abcdef123456", "Webhook-Id": "d-1"},
+                "headers": {
+                    "Authorization": "Bearer abcdef123456",
+                    "Webhook-Id": "d-1",
+                },
             },
         )
         self.assertEqual(event, self._source_events(self.full_source))
@@ -137,7 +146,8 @@ class TestTrafficEnforcement(OmsIntegrationCommon):
 
     def test_create_outbound(self):
         event = self.Event._oms_create_outbound(
-            self.full_source, {"event_type": "order.status", "payload": '{"status": "done"}'}
+            self.full_source,
+            {"event_type": "order.status", "payload": '{"status": "done"}'},
         )
         self.assertEqual(len(event), 1)
         self.assertEqual(event.direction, "outbound")
@@ -167,7 +177,9 @@ class TestTrafficEnforcement(OmsIntegrationCommon):
         self.assertFalse(self.full_source.consent_outbound)
         with self.assertRaises(UserError):
             self.Event._oms_create_inbound(self.full_source, {"delivery_id": "after"})
-        self.assertEqual(self._source_events(self.full_source).mapped("delivery_id"), ["before"])
+        self.assertEqual(
+            self._source_events(self.full_source).mapped("delivery_id"), ["before"]
+        )
         # The history of who allowed what stays, with the revocation.
         consents = self.full_source.consent_ids
         self.assertEqual(len(consents), 3)
@@ -189,7 +201,8 @@ class TestTrafficEnforcement(OmsIntegrationCommon):
         wizard.action_confirm()
         self.assertFalse(self.full_source.consent_inbound)
         self.assertEqual(
-            set(self.full_source.consent_ids.mapped("revoked_user_id")), {self.oms_manager}
+            set(self.full_source.consent_ids.mapped("revoked_user_id")),
+            {self.oms_manager},
         )
         with self.assertRaises(UserError):
             self.Event._oms_create_inbound(self.full_source, {"delivery_id": "after"})
@@ -243,7 +256,9 @@ class TestConsentWizard(OmsIntegrationCommon):
 
     def test_confirmation_box_is_required(self):
         wizard = self._wizard(self.oms_manager, self.source)
-        self.assertTrue(wizard.scope_inbound, "A webhook source proposes inbound consent.")
+        self.assertTrue(
+            wizard.scope_inbound, "A webhook source proposes inbound consent."
+        )
         with self.assertRaises(UserError):
             wizard.action_confirm()
         self.assertFalse(self.source.consent_ids)

@@ -23,7 +23,9 @@ class TestEventTransitions(OmsIntegrationCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.source.write({"max_attempts": 3, "retry_base_delay": 60, "retry_max_delay": 3600})
+        cls.source.write(
+            {"max_attempts": 3, "retry_base_delay": 60, "retry_max_delay": 3600}
+        )
 
     def setUp(self):
         super().setUp()
@@ -51,10 +53,15 @@ class TestEventTransitions(OmsIntegrationCommon):
         self.assertEqual(self.event.attempts, 1)
 
     def test_done_only_from_processing(self):
-        with self.assertLogs(EVENT_LOGGER, level="WARNING") as logs, self.assertRaises(UserError):
+        with (
+            self.assertLogs(EVENT_LOGGER, level="WARNING") as logs,
+            self.assertRaises(UserError),
+        ):
             self.event._set_done()
         self.assertEqual(self.event.state, "pending")
-        self.assertIn(f"event {self.event.id} from state pending to done", logs.output[0])
+        self.assertIn(
+            f"event {self.event.id} from state pending to done", logs.output[0]
+        )
 
         order = self._create_order()
         with freeze_time(NOW):
@@ -88,7 +95,9 @@ class TestEventTransitions(OmsIntegrationCommon):
     def test_retry_after_is_a_lower_bound(self):
         with freeze_time(NOW):
             self._fail_once(self.event, retry_after=1800)
-        self.assertGreaterEqual(self.event.next_attempt_at, NOW + timedelta(seconds=1800))
+        self.assertGreaterEqual(
+            self.event.next_attempt_at, NOW + timedelta(seconds=1800)
+        )
         self.assertLessEqual(self.event.next_attempt_at, NOW + timedelta(seconds=1801))
 
         # A shorter retry_after does not bring the retry before the backoff.
@@ -111,7 +120,9 @@ class TestEventTransitions(OmsIntegrationCommon):
 
     def test_permanent_error_goes_straight_to_dead_letter(self):
         hint = "Product SP009 is not mapped: map it in Mapping Center, then Retry."
-        self._fail_once(self.event, error="Unknown product SP009", hint=hint, permanent=True)
+        self._fail_once(
+            self.event, error="Unknown product SP009", hint=hint, permanent=True
+        )
         self.assertEqual(self.event.state, "dead")
         self.assertEqual(self.event.attempts, 1)
         self.assertEqual(self.event.error_hint, hint)
@@ -122,7 +133,9 @@ class TestEventTransitions(OmsIntegrationCommon):
 
     def test_errors_are_stored_redacted(self):
         self.source.signing_secret = SIGNING_SECRET
-        self._fail_once(self.event, error=f"Signature check with {SIGNING_SECRET} failed")
+        self._fail_once(
+            self.event, error=f"Signature check with {SIGNING_SECRET} failed"
+        )
         self.assertNotIn(SIGNING_SECRET, self.event.last_error)
         self.assertIn("Signature check with", self.event.last_error)
 
@@ -176,7 +189,9 @@ class TestEventTransitions(OmsIntegrationCommon):
         letter = self.event.dead_letter_ids
         self.event.action_retry_now()
         self.assertEqual(self.event.state, "pending")
-        self.assertEqual(self.event.attempts, 0, "Retrying a dead event gives a new budget.")
+        self.assertEqual(
+            self.event.attempts, 0, "Retrying a dead event gives a new budget."
+        )
         self.assertEqual(letter.state, "requeued")
 
     def test_retry_now_refused_from_done_or_processing(self):
@@ -194,7 +209,11 @@ class TestEventTransitions(OmsIntegrationCommon):
 class TestEventRecords(OmsIntegrationCommon):
     def test_delivery_id_is_unique_per_source_and_direction(self):
         self._create_event(delivery_id="wh-1")
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.cr.savepoint(),
+        ):
             self._create_event(delivery_id="wh-1")
             self.env.flush_all()
 
@@ -221,7 +240,9 @@ class TestEventRecords(OmsIntegrationCommon):
     def test_payload_hash_is_computed_on_create(self):
         payload = json.dumps({"order_id": "EXT-1", "total": 20})
         event = self._create_event(payload=payload)
-        self.assertEqual(event.payload_hash, hashlib.sha256(payload.encode()).hexdigest())
+        self.assertEqual(
+            event.payload_hash, hashlib.sha256(payload.encode()).hexdigest()
+        )
         same = self._create_event(payload=payload)
         self.assertEqual(same.payload_hash, event.payload_hash)
 
@@ -307,9 +328,12 @@ class TestEventRecords(OmsIntegrationCommon):
         self.assertEqual(source.dead_letter_count, 0)
 
         self.assertEqual(
-            self.env["sale.order"].search(source.action_view_sale_orders()["domain"]), order
+            self.env["sale.order"].search(source.action_view_sale_orders()["domain"]),
+            order,
         )
         self.assertEqual(
-            self.env["oms.integration.event"].search(source.action_view_events()["domain"]),
+            self.env["oms.integration.event"].search(
+                source.action_view_events()["domain"]
+            ),
             self.env["oms.integration.event"].search([("source_id", "=", source.id)]),
         )

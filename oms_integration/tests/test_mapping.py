@@ -31,7 +31,11 @@ class TestMapping(OmsIntegrationCommon):
     def test_external_code_is_unique_per_source_and_kind(self):
         self._map_product("SP001")
         # Whitespace around a code does not make it another code.
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.cr.savepoint(),
+        ):
             self._map_product(" SP001  ", product=self.product_2)
             self.env.flush_all()
 
@@ -64,7 +68,9 @@ class TestMapping(OmsIntegrationCommon):
         self.assertEqual(mapping.external_code, "SP002")
 
     def test_resolve_records_unknown_codes_as_unmapped(self):
-        result = self.Mapping._oms_resolve(self.source, "product", "NEW-42", "New Product")
+        result = self.Mapping._oms_resolve(
+            self.source, "product", "NEW-42", "New Product"
+        )
         self.assertIsNone(result)
         mapping = self.Mapping.search(
             [("source_id", "=", self.source.id), ("external_code", "=", "NEW-42")]
@@ -88,14 +94,20 @@ class TestMapping(OmsIntegrationCommon):
         # The administrator chooses the product: the line is mapped.
         mapping.product_id = self.product
         self.assertEqual(mapping.state, "mapped")
-        self.assertEqual(self.Mapping._oms_resolve(self.source, "product", "NEW-42"), self.product)
+        self.assertEqual(
+            self.Mapping._oms_resolve(self.source, "product", "NEW-42"), self.product
+        )
         self.assertEqual(mapping.seen_count, 3)
 
     def test_resolve_ignores_empty_codes_and_other_sources(self):
         self._map_product("SP001")
         self.assertIsNone(self.Mapping._oms_resolve(self.source, "product", "   "))
-        self.assertIsNone(self.Mapping._oms_resolve(self.other_source, "product", "SP001"))
-        self.assertEqual(self.Mapping._oms_resolve(self.source, "product", "SP001"), self.product)
+        self.assertIsNone(
+            self.Mapping._oms_resolve(self.other_source, "product", "SP001")
+        )
+        self.assertEqual(
+            self.Mapping._oms_resolve(self.source, "product", "SP001"), self.product
+        )
 
     def test_ignored_code_does_not_resolve(self):
         mapping = self._map_product("SP001")
@@ -123,7 +135,11 @@ class TestMapping(OmsIntegrationCommon):
     def test_mapped_state_requires_a_record(self):
         with self.assertRaises(ValidationError):
             self.Mapping.create(
-                {"source_id": self.source.id, "kind": "product", "external_code": "NEW-1"}
+                {
+                    "source_id": self.source.id,
+                    "kind": "product",
+                    "external_code": "NEW-1",
+                }
             )
         mapping = self._map_product("SP001")
         with self.assertRaises(ValidationError):
@@ -152,7 +168,9 @@ class TestMapping(OmsIntegrationCommon):
             [("source_id", "=", self.source.id), ("external_code", "=", "OJ001")]
         )
         self.assertEqual(unmapped.state, "unmapped")
-        updated = self.Mapping._oms_record_mapping(self.source, "product", "OJ001", self.product_2)
+        updated = self.Mapping._oms_record_mapping(
+            self.source, "product", "OJ001", self.product_2
+        )
         self.assertEqual(updated, unmapped)
         self.assertEqual(updated.state, "mapped")
         self.assertEqual(updated.product_id, self.product_2)

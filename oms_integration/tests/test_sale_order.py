@@ -21,12 +21,18 @@ class TestSaleOrderExternalId(OmsIntegrationCommon):
         )
 
     def test_same_external_id_twice_on_one_source_is_refused(self):
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.cr.savepoint(),
+        ):
             self._create_order(oms_source_id=self.source.id, oms_external_id="EXT-1")
             self.env.flush_all()
 
     def test_same_external_id_on_another_source_is_accepted(self):
-        order = self._create_order(oms_source_id=self.other_source.id, oms_external_id="EXT-1")
+        order = self._create_order(
+            oms_source_id=self.other_source.id, oms_external_id="EXT-1"
+        )
         self.env.flush_all()
         self.assertEqual(
             self.env["sale.order"].search(
@@ -63,7 +69,9 @@ class TestSaleOrderExternalId(OmsIntegrationCommon):
 @tagged("post_install", "-at_install")
 class TestSaleOrderEvents(OmsIntegrationCommon):
     def test_event_count_and_action(self):
-        order = self._create_order(oms_source_id=self.source.id, oms_external_id="EXT-1")
+        order = self._create_order(
+            oms_source_id=self.source.id, oms_external_id="EXT-1"
+        )
         other_order = self._create_order()
         created = self._create_event(delivery_id="d-1")
         created._set_processing()
@@ -86,6 +94,8 @@ class TestSaleOrderEvents(OmsIntegrationCommon):
         )
 
     def test_salesman_sees_event_count_without_event_access(self):
-        order = self._create_order(user_id=self.salesman.id, oms_source_id=self.source.id)
+        order = self._create_order(
+            user_id=self.salesman.id, oms_source_id=self.source.id
+        )
         self._create_event(delivery_id="d-1", sale_order_id=order.id)
         self.assertEqual(order.with_user(self.salesman).oms_event_count, 1)

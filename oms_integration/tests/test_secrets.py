@@ -42,9 +42,13 @@ class TestSecretStorage(OmsIntegrationCommon):
         row = self._raw_row(self.source)
         self.assertNotIn(API_TOKEN, row)
         self.assertNotIn(SIGNING, row)
-        self.assertTrue(self._raw_value(self.source, "api_token_encrypted").startswith("fernet:"))
         self.assertTrue(
-            self._raw_value(self.source, "signing_secret_encrypted").startswith("fernet:")
+            self._raw_value(self.source, "api_token_encrypted").startswith("fernet:")
+        )
+        self.assertTrue(
+            self._raw_value(self.source, "signing_secret_encrypted").startswith(
+                "fernet:"
+            )
         )
 
         self.assertEqual(self.source._oms_get_secret("api_token"), API_TOKEN)
@@ -74,7 +78,9 @@ class TestSecretStorage(OmsIntegrationCommon):
             self.assertEqual(self.source._oms_get_secret("api_token"), API_TOKEN)
             with self.assertRaises(AccessError):
                 self.source.with_user(self.oms_manager).action_reencrypt_secrets()
-            self.assertEqual(self._raw_value(self.source, "api_token_encrypted"), stored_before)
+            self.assertEqual(
+                self._raw_value(self.source, "api_token_encrypted"), stored_before
+            )
 
             self.source.with_user(self.system_admin).action_reencrypt_secrets()
             stored_after = self._raw_value(self.source, "api_token_encrypted")
@@ -115,7 +121,9 @@ class TestSecretStorage(OmsIntegrationCommon):
             )
             self._flush_tracking()
         output = "\n".join(logs.output)
-        self.assertIn("api_token", output, "Setting a secret is logged (without its value).")
+        self.assertIn(
+            "api_token", output, "Setting a secret is logged (without its value)."
+        )
         self.assertNotIn(API_TOKEN, output)
         self.assertNotIn(SIGNING, output)
 
@@ -124,7 +132,11 @@ class TestSecretStorage(OmsIntegrationCommon):
         tracked = messages.sudo().tracking_value_ids
         chatter_text = " ".join(
             [m.body or "" for m in messages]
-            + [str(v) for v in tracked.mapped("old_value_char") + tracked.mapped("new_value_char")]
+            + [
+                str(v)
+                for v in tracked.mapped("old_value_char")
+                + tracked.mapped("new_value_char")
+            ]
         )
         self.assertIn("Renamed", chatter_text)
         self.assertNotIn(API_TOKEN, chatter_text)
@@ -150,7 +162,9 @@ class TestSecretAccess(OmsIntegrationCommon):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 self.source.with_user(user).write({"api_token": "attacker-token-0001"})
             with self.subTest(user=user.login), self.assertRaises(AccessError):
-                self.source.with_user(user)._oms_set_secret("api_token", "attacker-token-0001")
+                self.source.with_user(user)._oms_set_secret(
+                    "api_token", "attacker-token-0001"
+                )
         self.assertEqual(self.source._oms_get_secret("api_token"), API_TOKEN)
 
     def test_oms_user_sees_whether_a_secret_is_set(self):
@@ -161,7 +175,9 @@ class TestSecretAccess(OmsIntegrationCommon):
 class TestSecretWithoutKey(OmsIntegrationCommon):
     def setUp(self):
         super().setUp()
-        self.startPatcher(patch.dict(config.options, {const.SECRET_KEY_CONFIG_OPTION: ""}))
+        self.startPatcher(
+            patch.dict(config.options, {const.SECRET_KEY_CONFIG_OPTION: ""})
+        )
 
     def test_system_admin_stores_plaintext_and_is_warned(self):
         source = self.source.with_user(self.system_admin)
@@ -184,7 +200,9 @@ class TestSecretWithoutKey(OmsIntegrationCommon):
         self.source.with_user(self.system_admin).api_token = API_TOKEN
         with self.assertRaises(UserError):
             self.source.with_user(self.system_admin).action_reencrypt_secrets()
-        with patch.dict(config.options, {const.SECRET_KEY_CONFIG_OPTION: self.secret_key}):
+        with patch.dict(
+            config.options, {const.SECRET_KEY_CONFIG_OPTION: self.secret_key}
+        ):
             self.source.with_user(self.system_admin).action_reencrypt_secrets()
             self.env.flush_all()
             self.env.cr.execute(
@@ -196,4 +214,3 @@ class TestSecretWithoutKey(OmsIntegrationCommon):
             self.assertNotIn(API_TOKEN, row)
             self.assertTrue(stored.startswith("fernet:"))
             self.assertEqual(self.source._oms_get_secret("api_token"), API_TOKEN)
-

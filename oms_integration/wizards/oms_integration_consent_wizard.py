@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
@@ -35,38 +35,42 @@ class OmsIntegrationConsentWizard(models.TransientModel):
     @api.depends("source_id", "scope_inbound", "scope_polling", "scope_outbound")
     def _compute_summary(self):
         for wizard in self:
-            hosts = wizard.source_id._oms_destination_hosts() if wizard.source_id else {}
+            hosts = (
+                wizard.source_id._oms_destination_hosts() if wizard.source_id else {}
+            )
             items = Markup("").join(
-                Markup("<li>%s</li>") % category for category in const.CONSENT_DATA_CATEGORIES
+                Markup("<li>%s</li>") % category
+                for category in const.CONSENT_DATA_CATEGORIES
             )
             destinations = Markup("").join(
                 Markup("<li>%s: <b>%s</b></li>")
-                % (label, hosts.get(scope) or _("not set yet"))
+                % (label, hosts.get(scope) or self.env._("not set yet"))
                 for scope, label in const.CONSENT_SCOPES
                 if wizard[f"scope_{scope}"]
             )
-            wizard.summary = Markup(
-                "<p>%s</p><ul>%s</ul><p>%s</p><ul>%s</ul>"
-            ) % (
-                _(
+            wizard.summary = Markup("<p>%s</p><ul>%s</ul><p>%s</p><ul>%s</ul>") % (
+                self.env._(
                     "%(name)s exchanges the following data with this Odoo:",
                     name=wizard.source_id.name or "",
                 ),
                 items,
-                _("Destination hosts:"),
-                destinations or Markup("<li>%s</li>") % _("choose at least one scope"),
+                self.env._("Destination hosts:"),
+                destinations
+                or Markup("<li>%s</li>") % self.env._("choose at least one scope"),
             )
 
     def _oms_selected_scopes(self):
-        return [scope for scope, _label in const.CONSENT_SCOPES if self[f"scope_{scope}"]]
+        return [
+            scope for scope, _label in const.CONSENT_SCOPES if self[f"scope_{scope}"]
+        ]
 
     def action_confirm(self):
         self.ensure_one()
         scopes = self._oms_selected_scopes()
         if not scopes:
-            raise UserError(_("Choose at least one kind of traffic to allow."))
+            raise UserError(self.env._("Choose at least one kind of traffic to allow."))
         if not self.confirmed:
-            raise UserError(_("Tick the confirmation box to give consent."))
+            raise UserError(self.env._("Tick the confirmation box to give consent."))
         hosts = self.source_id._oms_destination_hosts()
         missing = [
             label
@@ -75,7 +79,7 @@ class OmsIntegrationConsentWizard(models.TransientModel):
         ]
         if missing:
             raise UserError(
-                _(
+                self.env._(
                     "Set the destination URL first for: %(scopes)s.",
                     scopes=", ".join(missing),
                 )

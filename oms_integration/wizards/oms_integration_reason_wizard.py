@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 # The models and methods this dialog may call, each taking the reason.
@@ -24,7 +24,7 @@ class OmsIntegrationReasonWizard(models.TransientModel):
     @api.model
     def _oms_open(self, records, method, title):
         if (records._name, method) not in ALLOWED_CALLS:
-            raise UserError(_("This action cannot be asked for here."))
+            raise UserError(self.env._("This action cannot be asked for here."))
         return {
             "name": title,
             "type": "ir.actions.act_window",
@@ -41,9 +41,9 @@ class OmsIntegrationReasonWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         if (self.res_model, self.method) not in ALLOWED_CALLS:
-            raise UserError(_("This action cannot be asked for here."))
+            raise UserError(self.env._("This action cannot be asked for here."))
         if not (self.reason or "").strip():
-            raise UserError(_("Give a reason."))
+            raise UserError(self.env._("Give a reason."))
         records = self.env[self.res_model].browse(self.res_ids).exists()
         getattr(records, self.method)(self.reason.strip())
         return {"type": "ir.actions.act_window_close"}

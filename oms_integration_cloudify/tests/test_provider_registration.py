@@ -5,9 +5,9 @@ from odoo.tests import TransactionCase, tagged
 class TestProviderRegistration(TransactionCase):
     def test_provider_is_offered_on_sources(self):
         selection = dict(
-            self.env["oms.integration.source"]._fields["provider"]._description_selection(
-                self.env
-            )
+            self.env["oms.integration.source"]
+            ._fields["provider"]
+            ._description_selection(self.env)
         )
         self.assertEqual(selection.get("cloudify"), "Cloudify")
 

@@ -1,0 +1,124 @@
+# Shared helpers of setup/run.sh and setup/test.sh (sourced, not run).
+# Knobs (environment variables):
+#   ODOO_SRC        an Odoo 18.0 source tree (with odoo-bin)
+#   ODOO_DOWNLOAD=1 clone Odoo 18.0 from github.com/odoo/odoo when none is found
+#   OMS_VENV        the virtualenv (default ~/.cache/oms_integration/venv)
+#   OMS_ODOO_DEFAULT the default place looked at (default /opt/odoo-18.0)
+
+OMS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OMS_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/oms_integration"
+OMS_VENV="${OMS_VENV:-$OMS_CACHE/venv}"
+OMS_ODOO_DEFAULT="${OMS_ODOO_DEFAULT:-/opt/odoo-18.0}"
+OMS_ADDONS="oms_integration,oms_integration_mobiwork,oms_integration_cloudify"
+OMS_KEY_FILE="${XDG_CONFIG_HOME:-$HOME/.config}/oms_integration/secret.key"
+PY="$OMS_VENV/bin/python"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Print the path of an Odoo 18.0 tree, or nothing.
+is_odoo18() {
+    [ -f "$1/odoo-bin" ] && [ -f "$1/odoo/release.py" ] &&
+        grep -Eq "^version_info = \(18, 0," "$1/odoo/release.py"
+}
+
+find_odoo() {
+    local candidate
+    for candidate in "${ODOO_SRC:-}" "$OMS_ODOO_DEFAULT" "$HOME/odoo-18.0"; do
+        if [ -n "$candidate" ] && is_odoo18 "$candidate"; then
+            (cd "$candidate" && pwd)
+            return 0
+        fi
+    done
+    if [ "${ODOO_DOWNLOAD:-0}" = "1" ]; then
+        say "Cloning Odoo 18.0 into $HOME/odoo-18.0 (ODOO_DOWNLOAD=1)" >&2
+        if git clone --quiet --depth 1 --branch 18.0 https://github.com/odoo/odoo.git \
+            "$HOME/odoo-18.0" >&2 && is_odoo18 "$HOME/odoo-18.0"; then
+            echo "$HOME/odoo-18.0"
+            return 0
+        fi
+        say "Could not clone Odoo 18.0 (no network?)" >&2
+    fi
+    return 1
+}
+
+no_odoo_message() {
+    cat <<MSG
+No Odoo 18.0 found. Provide one in any of these ways, then run the command again:
+  - ODOO_SRC=/path/to/odoo-18.0 (an Odoo 18.0 source tree with odoo-bin)
+  - put the tree at $OMS_ODOO_DEFAULT (the default location)
+  - ODOO_DOWNLOAD=1 to clone it from github.com/odoo/odoo (branch 18.0) when the network allows
+MSG
+}
+
+hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+
+# Create the virtualenv and install what the project needs; with an Odoo tree
+# as $1, Odoo's own requirements too (with the adjustments Python 3.11 needs).
+ensure_venv() {
+    local odoo="${1:-}" stamp want
+    if [ ! -x "$PY" ]; then
+        say "Creating the virtualenv $OMS_VENV"
+        mkdir -p "$(dirname "$OMS_VENV")"
+        python3 -m venv "$OMS_VENV"
+    fi
+    want="$(hash_of "$OMS_ROOT/requirements.txt" "$OMS_ROOT/requirements-test.txt" ${odoo:+"$odoo/requirements.txt"})"
+    stamp="$OMS_VENV/.oms-requirements-${want}"
+    [ -f "$stamp" ] && return 0
+    say "Installing Python requirements into $OMS_VENV"
+    "$PY" -m pip install --quiet "setuptools<70" wheel
+    if [ -n "$odoo" ]; then
+        # psycopg2 and cbor2 pins have no wheel for this Python: take the binary
+        # wheel and a newer cbor2; python-ldap only serves auth_ldap.
+        grep -vE '^(psycopg2|cbor2|python-ldap)\b' "$odoo/requirements.txt" > "$OMS_VENV/odoo-requirements.txt"
+        "$PY" -m pip install --quiet --no-build-isolation -r "$OMS_VENV/odoo-requirements.txt" \
+            "psycopg2-binary==2.9.9" "cbor2==5.6.5"
+    fi
+    "$PY" -m pip install --quiet -r "$OMS_ROOT/requirements.txt" -r "$OMS_ROOT/requirements-test.txt"
+    rm -f "$OMS_VENV"/.oms-requirements-*
+    touch "$stamp"
+}
+
+# Start PostgreSQL and make sure the current user may create databases.
+ensure_postgres() {
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+        if pg_lsclusters --no-header 2>/dev/null | awk '$1 == "15" && $2 == "main" && $4 != "online" {found=1} END {exit !found}'; then
+            say "Starting the PostgreSQL 15 cluster"
+            pg_ctlcluster 15 main start
+        fi
+    fi
+    if ! psql -d postgres -Atc "select 1" >/dev/null 2>&1; then
+        if command -v runuser >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+            runuser -u postgres -- psql -q -c "CREATE ROLE \"$(whoami)\" SUPERUSER LOGIN" >/dev/null 2>&1 || true
+        fi
+        psql -d postgres -Atc "select 1" >/dev/null 2>&1 ||
+            die "PostgreSQL is not reachable for user $(whoami): start it and create a role for this user (createuser -s $(whoami))."
+    fi
+}
+
+# The encryption key of the secrets, kept outside the project and the database.
+ensure_secret_key() {
+    if [ ! -s "$OMS_KEY_FILE" ]; then
+        mkdir -p "$(dirname "$OMS_KEY_FILE")"
+        (umask 077 && "$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$OMS_KEY_FILE")
+    fi
+    chmod 600 "$OMS_KEY_FILE"
+}
+
+# Write an Odoo configuration file for the tree $1 (named $2, listening on
+# port $3) and print its path.
+write_odoo_conf() {
+    local odoo="$1" conf="$OMS_CACHE/${2:-odoo}.conf" port="${3:-8069}"
+    mkdir -p "$OMS_CACHE"
+    (umask 077 && cat > "$conf" <<CONF
+[options]
+addons_path = $odoo/addons,$odoo/odoo/addons,$OMS_ROOT
+data_dir = $OMS_CACHE/data
+http_interface = 127.0.0.1
+http_port = $port
+admin_passwd = ${OMS_MASTER_PASSWORD:-admin}
+oms_integration_secret_key = $(cat "$OMS_KEY_FILE")
+CONF
+)
+    echo "$conf"
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run the tests: the suite that needs no Odoo always; the Odoo suites with
+# pytest-odoo on a fresh database whenever an Odoo 18.0 is found.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$OMS_ROOT"
+
+ODOO="$(find_odoo)" || ODOO=""
+ensure_venv "$ODOO" || die "Could not install the Python requirements."
+
+summary() { grep -E "^=*\s*[0-9]+ (passed|failed|error|skipped|deselected|no tests ran)|no tests ran" "$1" | tail -1 | tr -d '='; }
+
+say "No-Odoo suite (tests/)"
+"$PY" -m pytest -p no:odoo -p no:cacheprovider tests 2>&1 | tee "$OMS_CACHE/no-odoo-tests.log"
+plain_rc=${PIPESTATUS[0]}
+[ "$plain_rc" = 5 ] && plain_rc=0
+plain_summary="$(summary "$OMS_CACHE/no-odoo-tests.log")"
+
+odoo_rc=0
+if [ -z "$ODOO" ]; then
+    odoo_summary="NOT RUN: no Odoo 18.0 found (0 Odoo tests ran). Set ODOO_SRC=/path/to/odoo-18.0 or put it at $OMS_ODOO_DEFAULT."
+else
+    DB="${OMS_TEST_DB:-oms_test}"
+    ensure_postgres
+    ensure_secret_key
+    CONF="$(write_odoo_conf "$ODOO" odoo-test "${OMS_TEST_HTTP_PORT:-8169}")"
+    INSTALL_LOG="$OMS_CACHE/install-$DB.log"
+    say "Installing $OMS_ADDONS with demo data into a new database $DB (Odoo at $ODOO)"
+    dropdb --if-exists "$DB" >/dev/null
+    "$PY" "$ODOO/odoo-bin" -c "$CONF" -d "$DB" -i "$OMS_ADDONS" --stop-after-init \
+        --log-level=info --logfile="$INSTALL_LOG"
+    install_rc=$?
+    # Our addons must install without an error or a warning.
+    problems="$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$INSTALL_LOG";
+                grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ WARNING ' "$INSTALL_LOG" | grep -i 'oms')"
+    if [ "$install_rc" != 0 ] || [ -n "$problems" ]; then
+        printf '%s\n' "$problems"
+        odoo_rc=1
+        odoo_summary="FAILED: installing the addons into $DB failed or logged errors/warnings (see $INSTALL_LOG)"
+    else
+        say "Odoo suites (pytest-odoo, real HTTP) on $DB"
+        PYTHONPATH="$ODOO${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m pytest -p no:cacheprovider \
+            --odoo-database="$DB" --odoo-config="$CONF" --odoo-http \
+            oms_integration/tests oms_integration_mobiwork/tests oms_integration_cloudify/tests \
+            2>&1 | tee "$OMS_CACHE/odoo-tests.log"
+        odoo_rc=${PIPESTATUS[0]}
+        [ "$odoo_rc" = 5 ] && odoo_rc=0
+        odoo_summary="$(summary "$OMS_CACHE/odoo-tests.log") (Odoo 18.0 at $ODOO, database $DB)"
+    fi
+fi
+
+count() { grep -oE "[0-9]+ $1" "$OMS_CACHE"/*-tests.log.last 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+rm -f "$OMS_CACHE"/*-tests.log.last
+printf '%s\n' "$plain_summary" > "$OMS_CACHE/no-odoo-tests.log.last"
+[ -n "$ODOO" ] && printf '%s\n' "$odoo_summary" | sed 's/(Odoo 18.0 at.*//' > "$OMS_CACHE/odoo-tests.log.last"
+echo
+echo "No-Odoo suite: ${plain_summary:-no summary (exit code $plain_rc)}"
+echo "Odoo suite:    $odoo_summary"
+echo "Total: $(count passed) passed, $(( $(count failed) + $(count error) )) failed"
+[ "$plain_rc" = 0 ] && [ "$odoo_rc" = 0 ]
