@@ -49,7 +49,7 @@ else
     fi
 fi
 
-count() { grep -oE "[0-9]+ $1" "$OMS_CACHE"/*-tests.log.last 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+count() { grep -hoE "[0-9]+ $1" "$OMS_CACHE"/*-tests.log.last 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 rm -f "$OMS_CACHE"/*-tests.log.last
 printf '%s\n' "$plain_summary" > "$OMS_CACHE/no-odoo-tests.log.last"
 [ -n "$ODOO" ] && printf '%s\n' "$odoo_summary" | sed 's/(Odoo 18.0 at.*//' > "$OMS_CACHE/odoo-tests.log.last"
