@@ -1,0 +1,239 @@
+"""Webhook signature schemes, as small pure functions.
+
+Every ``verify`` function compares in constant time, fails closed (no secret,
+no header: refused) and explains a refusal in plain words without ever
+including a secret or an expected signature.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets as _secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+STANDARD_WEBHOOKS_PREFIX = "whsec_"
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    ok: bool
+    reason: str = ""
+
+
+ACCEPTED = VerificationResult(True)
+
+
+def _refused(reason):
+    return VerificationResult(False, reason)
+
+
+def _header(headers, name):
+    """Case-insensitive header lookup on any mapping."""
+    if not headers or not name:
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _as_bytes(data):
+    return data.encode() if isinstance(data, str) else bytes(data or b"")
+
+
+def _hmac_sha256(key, message):
+    return hmac.new(_as_bytes(key), _as_bytes(message), hashlib.sha256).digest()
+
+
+def _any_equal(candidates, expected_values):
+    """Constant-time comparison of every candidate with every expected value."""
+    matched = False
+    for candidate in candidates:
+        for expected in expected_values:
+            # No early exit: the time taken does not tell which one matched.
+            matched |= hmac.compare_digest(_as_bytes(candidate), _as_bytes(expected))
+    return matched
+
+
+# --- Standard Webhooks (https://www.standardwebhooks.com) ---------------------
+
+
+def new_standard_webhooks_secret():
+    """A new secret in the ``whsec_<base64>`` form (192 random bits)."""
+    raw = _secrets.token_bytes(24)
+    return STANDARD_WEBHOOKS_PREFIX + base64.b64encode(raw).decode()
+
+
+def _standard_webhooks_key(secret):
+    value = (
+        secret[len(STANDARD_WEBHOOKS_PREFIX) :]
+        if secret.startswith(STANDARD_WEBHOOKS_PREFIX)
+        else secret
+    )
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def standard_webhooks_sign(secret, msg_id, timestamp, body):
+    """The ``webhook-signature`` value (``v1,<base64>``) of one message."""
+    key = _standard_webhooks_key(secret)
+    if key is None:
+        raise ValueError("The signing secret is not valid base64 (whsec_<base64>).")
+    content = b"%s.%s.%s" % (
+        _as_bytes(msg_id),
+        str(int(timestamp)).encode(),
+        _as_bytes(body),
+    )
+    return "v1," + base64.b64encode(_hmac_sha256(key, content)).decode()
+
+
+def standard_webhooks_verify(secrets, headers, body, tolerance=300, now=None):
+    """Verify a Standard Webhooks delivery against any of ``secrets``."""
+    secrets = [s for s in (secrets or []) if s]
+    if not secrets:
+        return _refused("no signing secret is configured")
+    msg_id = _header(headers, "webhook-id")
+    timestamp = _header(headers, "webhook-timestamp")
+    signature = _header(headers, "webhook-signature")
+    if not (msg_id and timestamp and signature):
+        return _refused("missing signature headers")
+    try:
+        sent_at = int(timestamp)
+    except (TypeError, ValueError):
+        return _refused("the timestamp is not a Unix time in seconds")
+    now = time.time() if now is None else now
+    if abs(now - sent_at) > tolerance:
+        return _refused("timestamp outside tolerance")
+    candidates = []
+    for part in signature.split():
+        version, _sep, value = part.partition(",")
+        if version == "v1" and value:
+            candidates.append(value)
+    if not candidates:
+        return _refused("no v1 signature in the header")
+    expected = []
+    for secret in secrets:
+        try:
+            expected.append(standard_webhooks_sign(secret, msg_id, sent_at, body)[3:])
+        except ValueError:
+            continue
+    if _any_equal(candidates, expected):
+        return ACCEPTED
+    return _refused("no signature matched")
+
+
+# --- HMAC-SHA256 of the body in a named header (Shopify, Shopline) -----------
+
+
+def _encode(digest, encoding):
+    if encoding == "hex":
+        return digest.hex()
+    return base64.b64encode(digest).decode()
+
+
+def hmac_body_sign(secret, body, encoding="hex"):
+    return _encode(_hmac_sha256(secret, body), encoding)
+
+
+def hmac_body_verify(secrets, header_value, body, encoding="hex"):
+    secrets = [s for s in (secrets or []) if s]
+    if not secrets:
+        return _refused("no signing secret is configured")
+    if not header_value:
+        return _refused("missing signature header")
+    candidate = header_value.strip()
+    if encoding == "hex":
+        candidate = candidate.lower()
+    expected = [hmac_body_sign(secret, body, encoding) for secret in secrets]
+    if _any_equal([candidate], expected):
+        return ACCEPTED
+    return _refused("no signature matched")
+
+
+# --- HMAC of url + "|" + body (Shopee push) -----------------------------------
+
+
+def hmac_url_body_sign(secret, url, body):
+    return _hmac_sha256(secret, _as_bytes(url) + b"|" + _as_bytes(body)).hex()
+
+
+def hmac_url_body_verify(secrets, header_value, url, body):
+    secrets = [s for s in (secrets or []) if s]
+    if not secrets:
+        return _refused("no signing secret is configured")
+    if not header_value:
+        return _refused("missing signature header")
+    expected = [hmac_url_body_sign(secret, url, body) for secret in secrets]
+    if _any_equal([header_value.strip().lower()], expected):
+        return ACCEPTED
+    return _refused("no signature matched")
+
+
+# --- Static token header (Mobiwork's tokenkey): the weakest -------------------
+
+
+def static_token_verify(tokens, header_value):
+    tokens = [t for t in (tokens or []) if t]
+    if not tokens:
+        return _refused("no token is configured")
+    if not header_value:
+        return _refused("missing token header")
+    if _any_equal([header_value.strip()], tokens):
+        return ACCEPTED
+    return _refused("the token does not match")
+
+
+# --- One calling convention for the controller --------------------------------
+
+
+def _verify_standard_webhooks(
+    secrets, headers, body, *, tolerance=300, now=None, **_kw
+):
+    return standard_webhooks_verify(
+        secrets, headers, body, tolerance=tolerance, now=now
+    )
+
+
+def _verify_hmac_body_hex(secrets, headers, body, *, header_name=None, **_kw):
+    return hmac_body_verify(secrets, _header(headers, header_name), body, "hex")
+
+
+def _verify_hmac_body_base64(secrets, headers, body, *, header_name=None, **_kw):
+    return hmac_body_verify(secrets, _header(headers, header_name), body, "base64")
+
+
+def _verify_hmac_url_body(secrets, headers, body, *, url=None, header_name=None, **_kw):
+    if not url:
+        return _refused("the request URL is unknown")
+    return hmac_url_body_verify(secrets, _header(headers, header_name), url, body)
+
+
+def _verify_static_token(secrets, headers, body, *, header_name=None, **_kw):
+    return static_token_verify(secrets, _header(headers, header_name))
+
+
+# verify(secrets, headers, body, *, url=None, tolerance=300, now=None,
+#        header_name=None) -> VerificationResult
+SCHEMES = {
+    "standard_webhooks": _verify_standard_webhooks,
+    "hmac_body_hex": _verify_hmac_body_hex,
+    "hmac_body_base64": _verify_hmac_body_base64,
+    "hmac_url_body": _verify_hmac_url_body,
+    "static_token": _verify_static_token,
+}
+
+
+def verify(scheme, secrets, headers, body, **options):
+    """Verify a delivery with the named scheme; unknown schemes are refused."""
+    verifier = SCHEMES.get(scheme)
+    if verifier is None:
+        return _refused("unknown signature scheme")
+    if not isinstance(headers, Mapping):
+        headers = dict(headers or {})
+    return verifier(secrets, headers, body, **options)
