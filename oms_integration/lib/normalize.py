@@ -1,0 +1,335 @@
+"""The normalized order every provider adapter produces, and the parser of the
+canonical ("compatible") payload of the inbound webhook contract.
+
+Adapters turn their own format into these plain dataclasses before any Odoo
+data is touched; invalid input gives :class:`ValidationIssue` objects with
+field paths (``order.lines[1].quantity``), all of them, not only the first.
+"""
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+EVENT_TYPES = ("order.created", "order.updated", "order.cancelled")
+
+
+@dataclass
+class ValidationIssue:
+    path: str
+    message: str
+
+    def as_dict(self):
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass
+class NormalizedCustomer:
+    external_id: str
+    name: str
+    phone: str = ""
+    email: str = ""
+    vat: str = ""
+    street: str = ""
+    street2: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    country_code: str = ""
+
+
+@dataclass
+class NormalizedLine:
+    external_id: str
+    product_external_id: str
+    sku: str
+    product_name: str
+    quantity: Decimal
+    # None: no price given, use the pricelist's.
+    price_unit: Decimal | None
+    discount_amount: Decimal = Decimal(0)
+    tax_rate: str | None = None
+    is_free: bool = False
+    promotion_code: str = ""
+    uom_name: str = ""
+    warehouse_code: str = ""
+    note: str = ""
+
+
+@dataclass
+class NormalizedOrder:
+    event_type: str
+    external_id: str
+    name: str = ""
+    updated_at: datetime | None = None
+    date_order: datetime | None = None
+    commitment_date: datetime | None = None
+    currency: str = ""
+    customer: NormalizedCustomer | None = None
+    shipping_address: NormalizedCustomer | None = None
+    salesperson_code: str = ""
+    salesperson_name: str = ""
+    lines: list[NormalizedLine] = field(default_factory=list)
+    shipping_amount: Decimal = Decimal(0)
+    discount_amount: Decimal = Decimal(0)
+    amount_total: Decimal | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class ParseResult:
+    orders: list[NormalizedOrder] = field(default_factory=list)
+    errors: list[ValidationIssue] = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def text(value):
+    """Stripped text in Unicode NFC (Vietnamese arrives as NFC or NFD)."""
+    if value is None:
+        return ""
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def parse_datetime(value):
+    """An ISO 8601 date-time (``Z`` or an offset) as an aware UTC datetime.
+
+    A bare date is midnight UTC. Raises ValueError on anything else, and on a
+    naive date-time (its time zone would be a guess).
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    elif isinstance(value, str) and value.strip():
+        raw = value.strip()
+        if raw.endswith(("Z", "z")):
+            raw = raw[:-1] + "+00:00"
+        if len(raw) == 10:
+            parsed = datetime.fromisoformat(raw).replace(tzinfo=timezone.utc)
+        else:
+            parsed = datetime.fromisoformat(raw)
+    else:
+        raise ValueError("not a date-time")
+    if parsed.tzinfo is None:
+        raise ValueError("a date-time needs a time zone (Z or +07:00)")
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_amount(value):
+    """A decimal amount from a JSON number or a numeric string; ValueError else."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not a number")
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value))
+    elif isinstance(value, str) and value.strip():
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ValueError("not a number") from exc
+    else:
+        raise ValueError("not a number")
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number
+
+
+class _Collector:
+    """Reads values out of a JSON object while collecting every problem."""
+
+    def __init__(self):
+        self.errors = []
+
+    def error(self, path, message):
+        self.errors.append(ValidationIssue(path, message))
+
+    def required_text(self, data, key, path):
+        value = text(data.get(key)) if isinstance(data, dict) else ""
+        if not value:
+            self.error(path, "is required")
+        return value
+
+    def amount(self, data, key, path, default=None, minimum=None, strict_min=False):
+        if not isinstance(data, dict) or data.get(key) is None:
+            return default
+        try:
+            number = parse_amount(data[key])
+        except ValueError:
+            self.error(path, "must be a number")
+            return default
+        if minimum is not None and (
+            number <= minimum if strict_min else number < minimum
+        ):
+            self.error(
+                path,
+                f"must be greater than {minimum}"
+                if strict_min
+                else f"must be {minimum} or more",
+            )
+        return number
+
+    def when(self, data, key, path):
+        if not isinstance(data, dict) or data.get(key) in (None, ""):
+            return None
+        try:
+            return parse_datetime(data[key])
+        except (TypeError, ValueError):
+            self.error(path, "must be an ISO 8601 date-time with a time zone")
+            return None
+
+
+def _customer(collector, data, path, required=True):
+    if data is None and not required:
+        return None
+    if not isinstance(data, dict):
+        collector.error(path, "must be an object")
+        return None
+    return NormalizedCustomer(
+        external_id=collector.required_text(data, "id", f"{path}.id")
+        if required
+        else text(data.get("id")),
+        name=collector.required_text(data, "name", f"{path}.name"),
+        phone=text(data.get("phone")),
+        email=text(data.get("email")),
+        vat=text(data.get("vat")),
+        street=text(data.get("street")),
+        street2=text(data.get("street2")),
+        city=text(data.get("city")),
+        state=text(data.get("state")),
+        zip=text(data.get("zip")),
+        country_code=text(data.get("country_code")).upper(),
+    )
+
+
+def _line(collector, data, path, index):
+    if not isinstance(data, dict):
+        collector.error(path, "must be an object")
+        return None
+    product = data.get("product")
+    product_id = sku = name = ""
+    if not isinstance(product, dict):
+        collector.error(f"{path}.product", "is required (an object with id or sku)")
+    else:
+        product_id, sku = text(product.get("id")), text(product.get("sku"))
+        name = text(product.get("name"))
+        if not product_id and not sku:
+            collector.error(f"{path}.product", "needs an id or a sku")
+    quantity = collector.amount(
+        data, "quantity", f"{path}.quantity", minimum=0, strict_min=True
+    )
+    if quantity is None and data.get("quantity") is None:
+        collector.error(f"{path}.quantity", "is required")
+    price = collector.amount(data, "price_unit", f"{path}.price_unit", minimum=0)
+    if price is None and data.get("price_unit") is None:
+        collector.error(f"{path}.price_unit", "is required")
+    discount = collector.amount(
+        data, "discount_amount", f"{path}.discount_amount", Decimal(0), minimum=0
+    )
+    is_free = data.get("is_free", False)
+    if not isinstance(is_free, bool):
+        collector.error(f"{path}.is_free", "must be true or false")
+        is_free = False
+    if is_free and price:
+        collector.error(f"{path}.price_unit", "must be 0 on a free line")
+    tax_rate = data.get("tax_rate")
+    if tax_rate is not None and not isinstance(tax_rate, bool):
+        tax_rate = text(tax_rate)
+    elif tax_rate is not None:
+        collector.error(f"{path}.tax_rate", "must be a rate such as 8 or 10")
+        tax_rate = None
+    return NormalizedLine(
+        external_id=text(data.get("id")) or str(index + 1),
+        product_external_id=product_id,
+        sku=sku,
+        product_name=name,
+        quantity=quantity if quantity is not None else Decimal(0),
+        price_unit=price,
+        discount_amount=discount,
+        tax_rate=tax_rate or None,
+        is_free=is_free,
+        promotion_code=text(data.get("promotion_code")),
+        uom_name=text(data.get("uom")),
+        warehouse_code=text(data.get("warehouse")),
+        note=text(data.get("note")),
+    )
+
+
+def parse_compatible(body):
+    """Parse one delivery in the canonical format (one order per delivery)."""
+    collector = _Collector()
+    try:
+        payload = json.loads(body)
+    except (TypeError, ValueError, UnicodeDecodeError):
+        collector.error("$", "the body is not valid JSON")
+        return ParseResult(errors=collector.errors)
+    if not isinstance(payload, dict):
+        collector.error("$", "must be a JSON object")
+        return ParseResult(errors=collector.errors)
+
+    event_type = text(payload.get("type"))
+    if not event_type:
+        collector.error("type", "is required")
+    elif event_type not in EVENT_TYPES:
+        collector.error("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    order = payload.get("order")
+    if not isinstance(order, dict):
+        collector.error("order", "is required (an object)")
+        return ParseResult(errors=collector.errors)
+
+    currency = collector.required_text(order, "currency", "order.currency").upper()
+    if currency and (len(currency) != 3 or not currency.isalpha()):
+        collector.error("order.currency", "must be a 3-letter ISO code such as VND")
+    salesperson = order.get("salesperson")
+    salesperson = salesperson if isinstance(salesperson, dict) else {}
+    lines_data = order.get("lines")
+    lines = []
+    if lines_data is None:
+        lines_data = []
+    if not isinstance(lines_data, list):
+        collector.error("order.lines", "must be a list")
+        lines_data = []
+    if not lines_data and event_type != "order.cancelled":
+        collector.error("order.lines", "needs at least one line")
+    for index, line_data in enumerate(lines_data):
+        line = _line(collector, line_data, f"order.lines[{index}]", index)
+        if line:
+            lines.append(line)
+
+    normalized = NormalizedOrder(
+        event_type=event_type,
+        external_id=collector.required_text(order, "id", "order.id"),
+        name=text(order.get("name")),
+        updated_at=collector.when(order, "updated_at", "order.updated_at"),
+        date_order=collector.when(order, "date_order", "order.date_order"),
+        commitment_date=collector.when(
+            order, "commitment_date", "order.commitment_date"
+        ),
+        currency=currency,
+        customer=_customer(collector, order.get("customer"), "order.customer"),
+        shipping_address=_customer(
+            collector,
+            order.get("shipping_address"),
+            "order.shipping_address",
+            required=False,
+        ),
+        salesperson_code=text(salesperson.get("id")),
+        salesperson_name=text(salesperson.get("name")),
+        lines=lines,
+        shipping_amount=collector.amount(
+            order, "shipping_amount", "order.shipping_amount", Decimal(0), minimum=0
+        ),
+        discount_amount=collector.amount(
+            order, "discount_amount", "order.discount_amount", Decimal(0), minimum=0
+        ),
+        amount_total=collector.amount(
+            order, "amount_total", "order.amount_total", minimum=0
+        ),
+        note=text(order.get("note")),
+    )
+    if collector.errors:
+        return ParseResult(errors=collector.errors)
+    return ParseResult(orders=[normalized])
