@@ -30,7 +30,7 @@ def _refused(reason):
     return VerificationResult(False, reason)
 
 
-def _header(headers, name):
+def header(headers, name):
     """Case-insensitive header lookup on any mapping."""
     if not headers or not name:
         return None
@@ -98,9 +98,9 @@ def standard_webhooks_verify(secrets, headers, body, tolerance=300, now=None):
     secrets = [s for s in (secrets or []) if s]
     if not secrets:
         return _refused("no signing secret is configured")
-    msg_id = _header(headers, "webhook-id")
-    timestamp = _header(headers, "webhook-timestamp")
-    signature = _header(headers, "webhook-signature")
+    msg_id = header(headers, "webhook-id")
+    timestamp = header(headers, "webhook-timestamp")
+    signature = header(headers, "webhook-signature")
     if not (msg_id and timestamp and signature):
         return _refused("missing signature headers")
     try:
@@ -201,21 +201,21 @@ def _verify_standard_webhooks(
 
 
 def _verify_hmac_body_hex(secrets, headers, body, *, header_name=None, **_kw):
-    return hmac_body_verify(secrets, _header(headers, header_name), body, "hex")
+    return hmac_body_verify(secrets, header(headers, header_name), body, "hex")
 
 
 def _verify_hmac_body_base64(secrets, headers, body, *, header_name=None, **_kw):
-    return hmac_body_verify(secrets, _header(headers, header_name), body, "base64")
+    return hmac_body_verify(secrets, header(headers, header_name), body, "base64")
 
 
 def _verify_hmac_url_body(secrets, headers, body, *, url=None, header_name=None, **_kw):
     if not url:
         return _refused("the request URL is unknown")
-    return hmac_url_body_verify(secrets, _header(headers, header_name), url, body)
+    return hmac_url_body_verify(secrets, header(headers, header_name), url, body)
 
 
 def _verify_static_token(secrets, headers, body, *, header_name=None, **_kw):
-    return static_token_verify(secrets, _header(headers, header_name))
+    return static_token_verify(secrets, header(headers, header_name))
 
 
 # verify(secrets, headers, body, *, url=None, tolerance=300, now=None,

@@ -3,11 +3,14 @@ import json
 import logging
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import mute_logger
 
 from .. import const
-from ..lib import backoff, redaction
+from ..lib import backoff, redaction, signatures
 
 _logger = logging.getLogger(__name__)
 
@@ -350,6 +353,145 @@ class OmsIntegrationEvent(models.Model):
                 )
             )
         return moved
+
+    # === BUSINESS METHODS: RECEIVING === #
+
+    @api.model
+    def _oms_receive_webhook(self, source, headers, body):
+        """Validate and store one authentic webhook delivery for ``source``.
+
+        Returns ``(http_status, answer)`` per the inbound webhook contract.
+        Never creates the sale order: processing is the queue's job. The
+        controller has already checked the source, its size limit, that it
+        accepts inbound traffic, and the signature.
+        """
+        stored_headers = {key.lower(): value for key, value in headers.items()}
+        raw = body.decode("utf-8", errors="replace")
+        payload_hash = self._oms_hash_payload(body)
+
+        delivery_id = signatures.header(headers, "webhook-id")
+        if delivery_id:
+            existing = self._oms_find_delivery(source, delivery_id)
+            if existing:
+                return 200, {"status": "duplicate", "event_id": existing.id}
+
+        parsed = source._oms_parse_delivery(body)
+        if parsed.errors:
+            errors = [issue.as_dict() for issue in parsed.errors]
+            event = self._oms_store_delivery(
+                source,
+                {
+                    "delivery_id": delivery_id or None,
+                    "payload": raw,
+                    "payload_hash": payload_hash,
+                    "headers": stored_headers,
+                    "state": "failed",
+                    "next_attempt_at": False,
+                    "last_error": "\n".join(
+                        f"{e['path']}: {e['message']}" for e in errors
+                    ),
+                    "error_hint": self.env._(
+                        "The provider sent an order that does not follow its "
+                        "format (see the errors). Ask the provider to fix it "
+                        "and send it again, then discard this event."
+                    ),
+                },
+            )
+            if event is None:  # the same invalid delivery, sent twice at once
+                existing = self._oms_find_delivery(source, delivery_id)
+                return 200, {"status": "duplicate", "event_id": existing.id}
+            return 422, {"status": "rejected", "errors": errors}
+
+        created = self.browse()
+        for index, order in enumerate(parsed.orders):
+            order_delivery_id = source._oms_get_delivery_id(headers, order, index)
+            duplicate = self._oms_find_same_payload(
+                source, order.external_id, payload_hash
+            )
+            if duplicate:
+                return 200, {"status": "duplicate", "event_id": duplicate.id}
+            event = self._oms_store_delivery(
+                source,
+                {
+                    "delivery_id": order_delivery_id,
+                    "event_type": order.event_type,
+                    "external_order_id": order.external_id,
+                    "payload": raw,
+                    "payload_hash": payload_hash,
+                    "headers": stored_headers,
+                },
+            )
+            if event is None:
+                existing = self._oms_find_delivery(source, order_delivery_id)
+                return 200, {"status": "duplicate", "event_id": existing.id}
+            created |= event
+        source._oms_trigger_queue()
+        answer = {"status": "queued", "event_id": created[:1].id}
+        if len(created) > 1:
+            answer["event_ids"] = created.ids
+        return 202, answer
+
+    @api.model
+    def _oms_keep_raw_delivery(self, source, headers, body):
+        """Store an authentic delivery whose handling failed unexpectedly, as a
+        pending event, so that nothing authentic is lost (called after a
+        rollback)."""
+        return self._oms_store_delivery(
+            source,
+            {
+                "delivery_id": signatures.header(headers, "webhook-id") or None,
+                "payload": body.decode("utf-8", errors="replace"),
+                "headers": {key.lower(): value for key, value in headers.items()},
+                "last_error": self.env._(
+                    "An unexpected error happened while this delivery was received."
+                ),
+            },
+        )
+
+    @api.model
+    def _oms_find_delivery(self, source, delivery_id):
+        """The inbound event of ``delivery_id``, also when another transaction
+        committed it after this one started (read in a fresh transaction)."""
+        domain = [
+            ("source_id", "=", source.id),
+            ("direction", "=", "inbound"),
+            ("delivery_id", "=", delivery_id),
+        ]
+        event = self.sudo().search(domain, limit=1)
+        if event or not delivery_id:
+            return event
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT id FROM oms_integration_event WHERE source_id = %s "
+                "AND direction = 'inbound' AND delivery_id = %s",
+                [source.id, delivery_id],
+            )
+            row = cr.fetchone()
+        return self.browse(row[0] if row else [])
+
+    @api.model
+    def _oms_find_same_payload(self, source, external_order_id, payload_hash):
+        """An inbound event carrying the very same payload for the same order."""
+        return self.sudo().search(
+            [
+                ("source_id", "=", source.id),
+                ("direction", "=", "inbound"),
+                ("external_order_id", "=", external_order_id),
+                ("payload_hash", "=", payload_hash),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _oms_store_delivery(self, source, vals):
+        """Create the inbound event; ``None`` when its delivery id is taken
+        (the same delivery arriving concurrently)."""
+        try:
+            # A concurrent twin is expected here: no "bad query" in the log.
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self._oms_create_inbound(source, vals)
+        except psycopg2.errors.UniqueViolation:
+            return None
 
     # === BUSINESS METHODS === #
 

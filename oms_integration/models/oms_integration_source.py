@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
 from .. import const
-from ..lib import keys, secretbox
+from ..lib import keys, normalize, secretbox, signatures
 
 _logger = logging.getLogger(__name__)
 
@@ -813,7 +813,86 @@ class OmsIntegrationSource(models.Model):
                     continue
         return [value for value in values if value]
 
+    # === PROVIDER HOOKS === #
+    # A provider addon overrides these, calls super() first, and returns early
+    # unless the source is theirs (see docs/how-to-add-a-provider.md).
+
+    def _oms_get_signature_scheme(self):
+        """The signature scheme of incoming webhooks: a key of
+        ``lib.signatures.SCHEMES``. The compatible provider uses Standard
+        Webhooks."""
+        self.ensure_one()
+        return "standard_webhooks"
+
+    def _oms_get_signature_header(self):
+        """The header holding the signature or token, for the schemes that
+        read a named header (``hmac_body_*``, ``hmac_url_body``,
+        ``static_token``); ``None`` otherwise."""
+        self.ensure_one()
+        return None
+
+    def _oms_get_webhook_secrets(self):
+        """The secrets (or tokens) that may sign a delivery now."""
+        self.ensure_one()
+        return self._oms_get_signing_secrets()
+
+    def _oms_verify_request(self, headers, body, url):
+        """Whether a delivery is authentic: a ``signatures.VerificationResult``.
+
+        Fails closed: without a secret, nothing is authentic.
+        """
+        self.ensure_one()
+        return signatures.verify(
+            self._oms_get_signature_scheme(),
+            self._oms_get_webhook_secrets(),
+            headers,
+            body,
+            url=url,
+            tolerance=self.timestamp_tolerance,
+            header_name=self._oms_get_signature_header(),
+        )
+
+    def _oms_parse_delivery(self, body):
+        """Parse one delivery into normalized orders or validation errors.
+
+        Returns a ``normalize.ParseResult``: ``orders`` (one or more
+        ``NormalizedOrder``) or ``errors`` (``ValidationIssue`` with field
+        paths). The compatible provider parses the canonical payload.
+        """
+        self.ensure_one()
+        if self.provider == const.PROVIDER_COMPATIBLE:
+            return normalize.parse_compatible(body)
+        return normalize.ParseResult(
+            errors=[
+                normalize.ValidationIssue(
+                    "$", f"the provider {self.provider} has no webhook parser"
+                )
+            ]
+        )
+
+    def _oms_get_delivery_id(self, headers, order, index):
+        """The provider's idempotency key of one order of a delivery.
+
+        The compatible provider sends one order per delivery, keyed by the
+        ``webhook-id`` header.
+        """
+        self.ensure_one()
+        delivery_id = signatures.header(headers, "webhook-id")
+        if delivery_id and index:
+            return f"{delivery_id}#{index}"
+        return delivery_id or None
+
     # === BUSINESS METHODS: QUEUE === #
+
+    def _oms_count_refusal(self):
+        """Count a refused delivery (401) on the source, race-free."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "UPDATE oms_integration_source SET refused_count = "
+            "COALESCE(refused_count, 0) + 1, last_refused_at = %s WHERE id = %s",
+            [fields.Datetime.now(), self.id],
+        )
+        self.invalidate_recordset(["refused_count", "last_refused_at"])
 
     def _oms_trigger_queue(self):
         """Ask the queue cron to run soon, when the queue processor is installed."""

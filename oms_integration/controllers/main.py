@@ -1,0 +1,84 @@
+import logging
+
+import psycopg2
+
+from odoo import http
+from odoo.http import request
+
+from .. import const
+
+_logger = logging.getLogger(__name__)
+
+
+class OmsWebhookController(http.Controller):
+    """``POST /oms/webhook/<source_key>``: the inbound webhook contract.
+
+    Verifies, validates and stores; never creates the sale order (the queue
+    does, asynchronously). Every answer is a small JSON body.
+    """
+
+    @http.route(
+        "/oms/webhook/<string:source_key>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def oms_webhook(self, source_key, **_kwargs):
+        authentic = {}
+        try:
+            status, answer = self._oms_handle_webhook(source_key, authentic)
+        except psycopg2.OperationalError:
+            raise  # serialization failures: Odoo retries the whole request
+        except Exception:
+            _logger.exception("Unexpected error on an OMS webhook delivery")
+            request.env.cr.rollback()
+            if authentic:
+                self._oms_keep_raw_delivery(**authentic)
+            return request.make_json_response({"status": "error"}, status=500)
+        return request.make_json_response(answer, status=status)
+
+    def _oms_handle_webhook(self, source_key, authentic):
+        source = (
+            request.env["oms.integration.source"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("webhook_key", "=", source_key)], limit=1)
+        )
+        if not source:
+            return 404, {"status": "not_found"}
+        httprequest = request.httprequest
+        limit = source.body_size_limit or const.DEFAULT_BODY_SIZE_LIMIT
+        if (httprequest.content_length or 0) > limit:
+            return 413, {"status": "too_large"}
+        body = httprequest.get_data(cache=False)
+        if len(body) > limit:
+            return 413, {"status": "too_large"}
+        if source._oms_traffic_refusal("inbound"):
+            return 403, {"status": "forbidden"}
+        headers = dict(httprequest.headers)
+        verification = source._oms_verify_request(headers, body, httprequest.url)
+        if not verification.ok:
+            source._oms_count_refusal()
+            _logger.info(
+                "Refused a webhook delivery for integration source %s: %s",
+                source.id,
+                verification.reason,
+            )
+            return 401, {"status": "unauthorized"}
+        authentic.update(source=source, headers=headers, body=body)
+        return (
+            request.env["oms.integration.event"]
+            .sudo()
+            ._oms_receive_webhook(source, headers, body)
+        )
+
+    def _oms_keep_raw_delivery(self, source, headers, body):
+        try:
+            request.env["oms.integration.event"].sudo()._oms_keep_raw_delivery(
+                source, headers, body
+            )
+        except Exception:
+            _logger.exception("Could not keep an authentic OMS webhook delivery")
+            request.env.cr.rollback()

@@ -1,0 +1,278 @@
+"""The inbound webhook contract, through real HTTP on the test server."""
+
+import json
+import os
+import time
+from unittest.mock import patch
+
+from cryptography.fernet import Fernet
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import config, mute_logger
+
+from odoo.addons.oms_integration import const
+from odoo.addons.oms_integration.lib import signatures
+
+SECRET = "whsec_" + "dGVzdC1zaWduaW5nLXNlY3JldC0xMjM0NTY3ODkwYWJj"
+PREVIOUS_SECRET = "whsec_" + "cHJldmlvdXMtc2lnbmluZy1zZWNyZXQtOTg3NjU0MzIx"
+
+
+def _order_payload(order_id="EXT-1001", **overrides):
+    order = {
+        "id": order_id,
+        "name": "WEB/2026/1001",
+        "updated_at": "2026-11-22T09:30:00Z",
+        "currency": "VND",
+        "customer": {"id": "C-77", "name": "Tap hoa Minh Anh"},
+        "lines": [
+            {
+                "id": "1",
+                "product": {"sku": "SP001", "name": "Nuoc suoi"},
+                "quantity": 5,
+                "price_unit": 250000,
+            }
+        ],
+    }
+    order.update(overrides)
+    return {"type": "order.created", "order": order}
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookContract(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env_without_key = {
+            k: v for k, v in os.environ.items() if k != const.SECRET_KEY_ENV_VAR
+        }
+        cls.startClassPatcher(patch.dict(os.environ, env_without_key, clear=True))
+        cls.startClassPatcher(
+            patch.dict(
+                config.options,
+                {const.SECRET_KEY_CONFIG_OPTION: Fernet.generate_key().decode()},
+            )
+        )
+        cls.Event = cls.env["oms.integration.event"]
+        cls.source = cls.env["oms.integration.source"].create(
+            {"name": "Web shop", "mode": "webhook"}
+        )
+        cls.source.signing_secret = SECRET
+        cls.source._oms_give_consent(["inbound"])
+        cls.source.action_activate()
+
+    # === HELPERS === #
+
+    def _post(
+        self,
+        payload,
+        source=None,
+        secret=SECRET,
+        msg_id=None,
+        sent_at=None,
+        headers=None,
+        raw=None,
+    ):
+        source = source or self.source
+        body = raw if raw is not None else json.dumps(payload).encode()
+        msg_id = msg_id or f"msg_{time.time_ns()}"
+        sent_at = int(time.time()) if sent_at is None else sent_at
+        all_headers = {"Content-Type": "application/json"}
+        if secret:
+            all_headers.update(
+                {
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(sent_at),
+                    "webhook-signature": signatures.standard_webhooks_sign(
+                        secret, msg_id, sent_at, body
+                    ),
+                }
+            )
+        all_headers.update(headers or {})
+        return self.url_open(
+            f"/oms/webhook/{source.webhook_key}", data=body, headers=all_headers
+        )
+
+    def _events(self):
+        return self.Event.search([("source_id", "=", self.source.id)])
+
+    # === TESTS === #
+
+    def test_new_authentic_delivery_is_queued(self):
+        response = self._post(_order_payload())
+        self.assertEqual(response.status_code, 202, response.text)
+        answer = response.json()
+        self.assertEqual(answer["status"], "queued")
+        event = self.Event.browse(answer["event_id"])
+        self.assertEqual(event.state, "pending")
+        self.assertEqual(event.direction, "inbound")
+        self.assertEqual(event.external_order_id, "EXT-1001")
+        self.assertEqual(event.event_type, "order.created")
+        self.assertTrue(event.payload_hash)
+        # The controller never creates the sale order itself.
+        self.assertFalse(event.sale_order_id)
+        self.assertFalse(
+            self.env["sale.order"].search([("oms_source_id", "=", self.source.id)])
+        )
+        # The signature is not kept readable in the stored headers.
+        self.assertNotIn(SECRET, event.headers)
+        self.assertIn('"webhook-signature": "***"', event.headers)
+
+    def test_same_delivery_id_again_is_a_duplicate(self):
+        first = self._post(_order_payload(), msg_id="msg_same")
+        again = self._post(_order_payload(), msg_id="msg_same")
+        self.assertEqual(first.status_code, 202)
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertEqual(
+            again.json(),
+            {"status": "duplicate", "event_id": first.json()["event_id"]},
+        )
+        self.assertEqual(len(self._events()), 1)
+
+    def test_same_payload_for_the_same_order_is_a_duplicate(self):
+        first = self._post(_order_payload(), msg_id="msg_a")
+        again = self._post(_order_payload(), msg_id="msg_b")
+        self.assertEqual(again.status_code, 200)
+        self.assertEqual(again.json()["event_id"], first.json()["event_id"])
+        # A new version of the order is not a duplicate.
+        newer = self._post(
+            _order_payload(updated_at="2026-11-22T10:00:00Z"), msg_id="msg_c"
+        )
+        self.assertEqual(newer.status_code, 202)
+        self.assertEqual(len(self._events()), 2)
+
+    def test_invalid_body_is_rejected_and_kept_for_triage(self):
+        payload = _order_payload()
+        payload["order"]["lines"][0]["quantity"] = 0
+        del payload["order"]["customer"]["id"]
+        response = self._post(payload)
+        self.assertEqual(response.status_code, 422, response.text)
+        answer = response.json()
+        self.assertEqual(answer["status"], "rejected")
+        self.assertEqual(
+            {error["path"] for error in answer["errors"]},
+            {"order.lines[0].quantity", "order.customer.id"},
+        )
+        [event] = self._events()
+        self.assertEqual(event.state, "failed")
+        self.assertIn("order.lines[0].quantity", event.last_error)
+        self.assertTrue(event.error_hint)
+        self.assertEqual(event.sudo().payload, json.dumps(payload))
+
+    def test_body_that_is_not_json_is_rejected_and_kept(self):
+        response = self._post(None, raw=b"<xml>not json</xml>")
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual(response.json()["errors"][0]["path"], "$")
+        [event] = self._events()
+        self.assertEqual(event.sudo().payload, "<xml>not json</xml>")
+
+    def test_bad_signatures_are_unauthorized_counted_and_not_stored(self):
+        wrong = "whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZw=="
+        cases = {
+            "wrong secret": {"secret": wrong},
+            "no signature": {"secret": None},
+            "too old": {"sent_at": int(time.time()) - 302},
+            "from the future": {"sent_at": int(time.time()) + 302},
+        }
+        for label, kwargs in cases.items():
+            with self.subTest(label):
+                response = self._post(_order_payload(), **kwargs)
+                self.assertEqual(response.status_code, 401, response.text)
+                self.assertEqual(response.json(), {"status": "unauthorized"})
+        self.assertFalse(self._events())
+        self.source.invalidate_recordset()
+        self.assertEqual(self.source.refused_count, len(cases))
+        self.assertTrue(self.source.last_refused_at)
+
+    def test_tampered_body_is_unauthorized(self):
+        body = json.dumps(_order_payload()).encode()
+        sent_at = int(time.time())
+        headers = {
+            "webhook-id": "msg_t",
+            "webhook-timestamp": str(sent_at),
+            "webhook-signature": signatures.standard_webhooks_sign(
+                SECRET, "msg_t", sent_at, body
+            ),
+        }
+        response = self.url_open(
+            f"/oms/webhook/{self.source.webhook_key}",
+            data=body.replace(b"250000", b"1"),
+            headers=headers,
+        )
+        self.assertEqual(response.status_code, 401)
+
+    def test_rotation_previous_secret_until_its_end_date(self):
+        self.source.signing_secret_previous = PREVIOUS_SECRET
+        response = self._post(_order_payload(), secret=PREVIOUS_SECRET)
+        self.assertEqual(response.status_code, 202, response.text)
+        self.source.signing_secret_previous_expiry = "2020-01-01 00:00:00"
+        response = self._post(_order_payload("EXT-2"), secret=PREVIOUS_SECRET)
+        self.assertEqual(response.status_code, 401)
+        response = self._post(_order_payload("EXT-3"), secret=SECRET)
+        self.assertEqual(response.status_code, 202)
+
+    def test_tolerance_is_per_source(self):
+        self.source.timestamp_tolerance = 30
+        response = self._post(_order_payload(), sent_at=int(time.time()) - 120)
+        self.assertEqual(response.status_code, 401)
+        self.source.timestamp_tolerance = 600
+        response = self._post(_order_payload(), sent_at=int(time.time()) - 120)
+        self.assertEqual(response.status_code, 202)
+
+    def test_inactive_wrong_mode_or_no_consent_is_forbidden(self):
+        setups = {
+            "paused": lambda s: s._oms_pause("maintenance"),
+            "draft": lambda s: s.action_set_draft(),
+            "archived": lambda s: s.write({"active": False}),
+            "polling only": lambda s: s.write({"mode": "polling"}),
+            "consent revoked": lambda s: s._oms_revoke_all_consents("audit"),
+        }
+        for label, setup in setups.items():
+            with self.subTest(label), self.env.cr.savepoint() as savepoint:
+                setup(self.source)
+                self.env.flush_all()
+                response = self._post(_order_payload())
+                self.assertEqual(response.status_code, 403, response.text)
+                self.assertEqual(response.json(), {"status": "forbidden"})
+                savepoint.rollback()
+        self.assertFalse(self._events())
+
+    def test_unknown_key_is_not_found(self):
+        response = self.url_open(
+            "/oms/webhook/no-such-key", data=b"{}", headers={"webhook-id": "x"}
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.json(), {"status": "not_found"})
+
+    def test_regenerated_key_retires_the_old_url(self):
+        old_key = self.source.webhook_key
+        self.source.action_regenerate_webhook_key()
+        response = self.url_open(f"/oms/webhook/{old_key}", data=b"{}")
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(self._post(_order_payload()).status_code, 202)
+
+    def test_body_over_the_limit_is_too_large(self):
+        self.source.body_size_limit = 200
+        payload = _order_payload(note="x" * 500)
+        response = self._post(payload)
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(response.json(), {"status": "too_large"})
+        self.assertFalse(self._events())
+
+    def test_unexpected_error_answers_500_without_traceback_and_keeps_delivery(self):
+        def boom(*args, **kwargs):
+            raise RuntimeError("parser exploded with internal details")
+
+        with (
+            patch.object(
+                type(self.env["oms.integration.source"]), "_oms_parse_delivery", boom
+            ),
+            mute_logger("odoo.addons.oms_integration.controllers.main"),
+        ):
+            response = self._post(_order_payload(), msg_id="msg_boom")
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(response.json(), {"status": "error"})
+        self.assertNotIn("exploded", response.text)
+        # The authentic delivery is kept, pending, for the queue.
+        [event] = self._events()
+        self.assertEqual(event.delivery_id, "msg_boom")
+        self.assertEqual(event.state, "pending")
