@@ -124,6 +124,8 @@ DEFAULT_TIMESTAMP_TOLERANCE = 300  # seconds
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_POLL_INTERVAL = 5  # minutes
 DEFAULT_LEASE_SECONDS = 300
+# Below Odoo's default cron time limit, so a run always ends by itself.
+DEFAULT_QUEUE_TIME_BUDGET = 60  # seconds
 
 # Secret fields of a source: (input field, stored encrypted field).
 SECRET_FIELDS = {

@@ -1,6 +1,8 @@
 import hashlib
 import json
 import logging
+import threading
+import time
 from datetime import timedelta
 
 import psycopg2
@@ -10,6 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from .. import const
+from ..exceptions import OmsProcessingError
 from ..lib import backoff, redaction, signatures
 
 _logger = logging.getLogger(__name__)
@@ -84,6 +87,7 @@ class OmsIntegrationEvent(models.Model):
     processed_at = fields.Datetime(string="Processed", readonly=True)
     duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 3))
     discard_reason = fields.Char(readonly=True)
+    result_note = fields.Text(string="Result", readonly=True)
     dead_letter_ids = fields.One2many("oms.integration.dead.letter", "event_id")
 
     _sql_constraints = [
@@ -264,7 +268,7 @@ class OmsIntegrationEvent(models.Model):
         self._oms_ensure_moved(moved, "processing")
         return moved
 
-    def _set_done(self, sale_order=None):
+    def _set_done(self, sale_order=None, note=None):
         now = fields.Datetime.now()
         moved = self.env[self._name]
         for event in self:
@@ -279,6 +283,8 @@ class OmsIntegrationEvent(models.Model):
             }
             if sale_order:
                 vals["sale_order_id"] = sale_order.id
+            if note:
+                vals["result_note"] = note
             moved |= event._oms_update_state("done", vals)
         self._oms_ensure_moved(moved, "done")
         return moved
@@ -353,6 +359,173 @@ class OmsIntegrationEvent(models.Model):
                 )
             )
         return moved
+
+    # === BUSINESS METHODS: QUEUE === #
+
+    @api.model
+    def _cron_process_queue(self, batch_size=20, time_budget=None, commit=True):
+        """Cron: process due inbound events in batches within a time budget.
+
+        Each batch is claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, then
+        committed, so that other workers skip it and a killed worker's events
+        are claimed again once their lease expires. Each event is processed
+        in its own savepoint: one failure never rolls back the others.
+        ``commit=False`` keeps everything in the caller's transaction (tests).
+        """
+        if time_budget is None:
+            time_budget = const.DEFAULT_QUEUE_TIME_BUDGET
+        deadline = time.monotonic() + time_budget
+        done = 0
+        while time.monotonic() < deadline:
+            events = self._oms_claim(batch_size)
+            if not events:
+                break
+            if commit:
+                self._oms_commit()
+            events._oms_process_claimed()
+            done += len(events)
+            if commit:
+                self._oms_commit()
+        remaining = self._oms_count_due()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _oms_commit(self):
+        # The queue commits between batches (as queue_job does): the lease
+        # must be visible to other workers before the work starts. Never
+        # inside Odoo's own test runner, whose transaction is rolled back.
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _oms_due_query(self, select, limit=None):
+        query = f"""
+            SELECT {select}
+              FROM oms_integration_event event
+             WHERE event.direction = 'inbound'
+               AND (
+                    (event.state IN ('pending', 'failed')
+                     AND event.next_attempt_at <= %(now)s)
+                 OR (event.state = 'processing' AND event.lease_until < %(now)s)
+               )
+               -- Events of one external order are applied in the order received.
+               AND NOT EXISTS (
+                    SELECT 1
+                      FROM oms_integration_event earlier
+                     WHERE earlier.source_id = event.source_id
+                       AND earlier.direction = event.direction
+                       AND earlier.external_order_id = event.external_order_id
+                       AND earlier.id < event.id
+                       AND earlier.state IN ('pending', 'processing', 'failed')
+               )
+        """
+        if limit:
+            query += """
+             ORDER BY event.next_attempt_at, event.id
+             LIMIT %(limit)s
+             FOR UPDATE OF event SKIP LOCKED
+            """
+        return query
+
+    @api.model
+    def _oms_count_due(self):
+        self.flush_model()
+        self.env.cr.execute(
+            self._oms_due_query("count(*)"), {"now": fields.Datetime.now()}
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _oms_claim(self, limit):
+        """Lock up to ``limit`` due events and lease them to this worker."""
+        self.flush_model()
+        self.env.cr.execute(
+            self._oms_due_query("event.id", limit=limit),
+            {"now": fields.Datetime.now(), "limit": limit},
+        )
+        events = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        expired = events.filtered(lambda e: e.state == "processing")
+        for event in expired:
+            # Its worker died; the attempt it had started counts.
+            if backoff.should_retry(event.attempts, event.source_id.max_attempts):
+                event._oms_update_state("pending")
+            else:
+                event._set_dead(
+                    self.env._(
+                        "The worker processing this event stopped (lease expired)."
+                    ),
+                    self.env._(
+                        "Requeue the event; if it stops a worker again, "
+                        "report it with the payload."
+                    ),
+                    reason="exhausted",
+                )
+        claimable = events.filtered(lambda e: e.state in ("pending", "failed"))
+        claimable._set_processing()
+        return claimable
+
+    def _oms_process_claimed(self):
+        for event in self:
+            try:
+                with self.env.cr.savepoint():
+                    sale_order, note = event._oms_process()
+            except OmsProcessingError as exc:
+                if exc.unmapped:
+                    self.env["oms.integration.mapping"]._oms_note_unmapped(
+                        event.source_id, exc.unmapped
+                    )
+                event._set_failed(
+                    exc.message,
+                    exc.hint,
+                    permanent=exc.permanent,
+                    retry_after=exc.retry_after,
+                )
+            except psycopg2.OperationalError as exc:
+                event._set_failed(
+                    str(exc),
+                    self.env._(
+                        "A temporary database conflict: the event will be "
+                        "retried by itself."
+                    ),
+                )
+            except Exception as exc:  # noqa: BLE001 - one event never stops the batch
+                _logger.exception("Processing integration event %s failed", event.id)
+                event._set_failed(
+                    str(exc),
+                    self.env._(
+                        "An unexpected error: the event will be retried. If it "
+                        "keeps failing, report it with this error."
+                    ),
+                )
+            else:
+                event._set_done(sale_order or None, note)
+
+    def _oms_process(self):
+        """Apply one inbound event; return ``(sale_order, note)``."""
+        self.ensure_one()
+        source = self.source_id
+        parsed = source._oms_parse_delivery((self.sudo().payload or "").encode())
+        if parsed.errors:
+            raise OmsProcessingError(
+                "\n".join(f"{e.path}: {e.message}" for e in parsed.errors),
+                hint=self.env._(
+                    "The payload does not follow the provider's format. Ask the "
+                    "provider to send the order again, then discard this event."
+                ),
+            )
+        orders = [
+            order
+            for order in parsed.orders
+            if order.external_id == self.external_order_id
+        ] or parsed.orders[:1]
+        builder = self.env["oms.integration.order.builder"]
+        sale_order, notes = self.env["sale.order"], []
+        for order in orders:
+            sale_order, note = builder._oms_apply(self, order)
+            if note:
+                notes.append(note)
+        return sale_order, "\n".join(notes) or False
 
     # === BUSINESS METHODS: RECEIVING === #
 

@@ -172,6 +172,13 @@ class OmsIntegrationMapping(models.Model):
         return mapping._oms_get_record()
 
     @api.model
+    def _oms_note_unmapped(self, source, values):
+        """Make sure each (kind, code, name) in ``values`` is in the Mapping
+        Center, as unmapped when new."""
+        for kind, code, name in values:
+            self._oms_resolve(source, kind, code, name)
+
+    @api.model
     def _oms_record_mapping(
         self, source, kind, external_code, record, external_name=None
     ):

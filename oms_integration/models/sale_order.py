@@ -18,6 +18,12 @@ class SaleOrder(models.Model):
     oms_external_ref = fields.Char(
         string="External Reference", readonly=True, copy=False
     )
+    oms_updated_at = fields.Datetime(
+        string="External Version",
+        readonly=True,
+        copy=False,
+        help="The provider's updated_at of the version applied last.",
+    )
     oms_sync_status = fields.Selection(
         selection=const.SYNC_STATUSES, string="Sync Status", readonly=True, copy=False
     )
