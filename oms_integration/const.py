@@ -123,6 +123,11 @@ DEFAULT_BODY_SIZE_LIMIT = 1024 * 1024  # bytes
 DEFAULT_TIMESTAMP_TOLERANCE = 300  # seconds
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_POLL_INTERVAL = 5  # minutes
+DEFAULT_POLL_OVERLAP = 300  # seconds
+DEFAULT_POLL_PAGE_SIZE = 100
+DEFAULT_POLL_MAX_FAILURES = 5
+# (connect, read) timeouts of every request to a provider, in seconds.
+HTTP_TIMEOUTS = (5, 15)
 DEFAULT_LEASE_SECONDS = 300
 # Below Odoo's default cron time limit, so a run always ends by itself.
 DEFAULT_QUEUE_TIME_BUDGET = 60  # seconds

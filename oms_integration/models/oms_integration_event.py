@@ -47,6 +47,12 @@ class OmsIntegrationEvent(models.Model):
     provider = fields.Selection(related="source_id.provider", store=True)
     event_type = fields.Char(readonly=True, index=True)
     external_order_id = fields.Char(readonly=True)
+    external_updated_at = fields.Datetime(
+        string="External Version",
+        readonly=True,
+        help="The order's updated_at in this delivery: webhook and polling "
+        "copies of one version are one event.",
+    )
     delivery_id = fields.Char(
         string="Delivery ID",
         readonly=True,
@@ -578,9 +584,7 @@ class OmsIntegrationEvent(models.Model):
         created = self.browse()
         for index, order in enumerate(parsed.orders):
             order_delivery_id = source._oms_get_delivery_id(headers, order, index)
-            duplicate = self._oms_find_same_payload(
-                source, order.external_id, payload_hash
-            )
+            duplicate = self._oms_find_same_version(source, order, payload_hash)
             if duplicate:
                 return 200, {"status": "duplicate", "event_id": duplicate.id}
             event = self._oms_store_delivery(
@@ -589,6 +593,7 @@ class OmsIntegrationEvent(models.Model):
                     "delivery_id": order_delivery_id,
                     "event_type": order.event_type,
                     "external_order_id": order.external_id,
+                    "external_updated_at": self._oms_naive(order.updated_at),
                     "payload": raw,
                     "payload_hash": payload_hash,
                     "headers": stored_headers,
@@ -643,26 +648,90 @@ class OmsIntegrationEvent(models.Model):
         return self.browse(row[0] if row else [])
 
     @api.model
-    def _oms_find_same_payload(self, source, external_order_id, payload_hash):
-        """An inbound event carrying the very same payload for the same order."""
+    def _oms_naive(self, moment):
+        return moment and moment.replace(tzinfo=None)
+
+    @api.model
+    def _oms_find_same_version(self, source, order, payload_hash):
+        """An inbound event with the very same payload, or the same version
+        (``updated_at``) of the same order: webhook and polling overlap."""
+        version = [("payload_hash", "=", payload_hash)]
+        if order.updated_at:
+            version = [
+                "|",
+                ("payload_hash", "=", payload_hash),
+                ("external_updated_at", "=", self._oms_naive(order.updated_at)),
+            ]
         return self.sudo().search(
             [
                 ("source_id", "=", source.id),
                 ("direction", "=", "inbound"),
-                ("external_order_id", "=", external_order_id),
-                ("payload_hash", "=", payload_hash),
-            ],
+                ("external_order_id", "=", order.external_id),
+            ]
+            + version,
             limit=1,
         )
 
     @api.model
-    def _oms_store_delivery(self, source, vals):
+    def _oms_store_polled(self, source, body, parsed):
+        """Store one polled order unless a webhook or an earlier poll brought
+        the same version already; invalid ones are kept as failed events."""
+        payload_hash = self._oms_hash_payload(body)
+        if parsed.errors:
+            if self.sudo().search_count(
+                [("source_id", "=", source.id), ("payload_hash", "=", payload_hash)],
+                limit=1,
+            ):
+                return self.browse()
+            event = self._oms_store_delivery(
+                source,
+                {
+                    "delivery_id": f"poll:invalid:{payload_hash}",
+                    "payload": body,
+                    "payload_hash": payload_hash,
+                    "state": "failed",
+                    "next_attempt_at": False,
+                    "last_error": "\n".join(
+                        f"{e.path}: {e.message}" for e in parsed.errors
+                    ),
+                    "error_hint": self.env._(
+                        "The provider's API returned an order that does not "
+                        "follow its format. Ask the provider to fix it, then "
+                        "discard this event."
+                    ),
+                },
+                channel="polling",
+            )
+            return event or self.browse()
+        created = self.browse()
+        for order in parsed.orders:
+            if self._oms_find_same_version(source, order, payload_hash):
+                continue
+            version = order.updated_at.isoformat() if order.updated_at else payload_hash
+            event = self._oms_store_delivery(
+                source,
+                {
+                    "delivery_id": f"poll:{order.external_id}:{version}",
+                    "event_type": order.event_type,
+                    "external_order_id": order.external_id,
+                    "external_updated_at": self._oms_naive(order.updated_at),
+                    "payload": body,
+                    "payload_hash": payload_hash,
+                },
+                channel="polling",
+            )
+            if event:
+                created |= event
+        return created
+
+    @api.model
+    def _oms_store_delivery(self, source, vals, channel="inbound"):
         """Create the inbound event; ``None`` when its delivery id is taken
         (the same delivery arriving concurrently)."""
         try:
             # A concurrent twin is expected here: no "bad query" in the log.
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                return self._oms_create_inbound(source, vals)
+                return self._oms_create_inbound(source, vals, channel=channel)
         except psycopg2.errors.UniqueViolation:
             return None
 

@@ -1,12 +1,17 @@
+import json
 import logging
 import os
+from datetime import timedelta
+
+import requests
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
 from .. import const
-from ..lib import keys, normalize, secretbox, signatures
+from ..exceptions import OmsProcessingError
+from ..lib import keys, normalize, redaction, secretbox, signatures
 
 _logger = logging.getLogger(__name__)
 
@@ -147,6 +152,23 @@ class OmsIntegrationSource(models.Model):
     poll_cursor = fields.Char(string="Polling Cursor", copy=False)
     poll_last_run = fields.Datetime(string="Last Poll", readonly=True, copy=False)
     poll_last_result = fields.Text(string="Last Poll Result", readonly=True, copy=False)
+    poll_overlap = fields.Integer(
+        string="Polling Overlap (s)",
+        default=const.DEFAULT_POLL_OVERLAP,
+        help="Each run asks again for the orders changed this long before the "
+        "cursor, so that nothing is missed between runs; duplicates are dropped.",
+    )
+    poll_page_size = fields.Integer(
+        string="Polling Page Size", default=const.DEFAULT_POLL_PAGE_SIZE
+    )
+    poll_failure_count = fields.Integer(
+        string="Consecutive Polling Failures", readonly=True, copy=False
+    )
+    poll_max_failures = fields.Integer(
+        string="Pause After Failures",
+        default=const.DEFAULT_POLL_MAX_FAILURES,
+        help="The source is paused after this many polling failures in a row.",
+    )
 
     # === ORDER DEFAULTS === #
 
@@ -881,6 +903,213 @@ class OmsIntegrationSource(models.Model):
         if delivery_id and index:
             return f"{delivery_id}#{index}"
         return delivery_id or None
+
+    def _oms_fetch_page(self, since, page):
+        """Fetch one page of orders changed since ``since`` (aware datetime or
+        None) from the provider. Returns ``(results, next_page)``: ``results``
+        is a list of ``(raw_json, normalize.ParseResult)``, one per order, and
+        ``next_page`` the next page number or ``None``.
+
+        Raise ``OmsProcessingError`` for provider errors (``permanent=False``
+        for those worth retrying). The compatible provider implements the
+        polling API of docs/providers.md.
+        """
+        self.ensure_one()
+        if self.provider != const.PROVIDER_COMPATIBLE:
+            raise OmsProcessingError(
+                self.env._(
+                    "The provider %(provider)s cannot be polled.",
+                    provider=self.provider,
+                ),
+                hint=self.env._("Use the webhook mode for this source."),
+            )
+        params = {"page": page, "page_size": self.poll_page_size}
+        if since:
+            params["updated_since"] = since.isoformat().replace("+00:00", "Z")
+        data = self._oms_request_json(
+            "GET", f"{self.api_base_url.rstrip('/')}/orders", params=params
+        )
+        results = []
+        for raw_order in data.get("orders") or []:
+            body = json.dumps(
+                {"type": "order.updated", "order": raw_order}, ensure_ascii=False
+            )
+            results.append((body, normalize.parse_compatible(body)))
+        return results, data.get("next_page")
+
+    def _oms_request_headers(self):
+        """Authentication headers of requests to the provider's API."""
+        self.ensure_one()
+        token = self._oms_get_secret("api_token")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _oms_request_json(self, method, url, **kwargs):
+        """One request to the provider's API, with timeouts; errors become
+        ``OmsProcessingError`` with a plain-language hint (secrets redacted)."""
+        self.ensure_one()
+        secrets = self._oms_known_secret_values()
+        try:
+            response = requests.request(
+                method,
+                url,
+                headers=self._oms_request_headers(),
+                timeout=const.HTTP_TIMEOUTS,
+                **kwargs,
+            )
+        except requests.Timeout as exc:
+            raise OmsProcessingError(
+                self.env._("The provider's API did not answer in time."),
+                hint=self.env._("Nothing to do if it is rare: the next run retries."),
+                permanent=False,
+            ) from exc
+        except requests.RequestException as exc:
+            raise OmsProcessingError(
+                redaction.redact_text(
+                    self.env._("Cannot reach the provider's API: %(error)s", error=exc),
+                    secrets,
+                ),
+                hint=self.env._(
+                    "Check the Provider API URL on the source and the network."
+                ),
+                permanent=False,
+            ) from exc
+        if response.status_code in (401, 403):
+            raise OmsProcessingError(
+                self.env._(
+                    "The provider refused the credentials (HTTP %(status)s).",
+                    status=response.status_code,
+                ),
+                hint=self.env._("Set a valid API token on the source."),
+            )
+        if response.status_code >= 400:
+            raise OmsProcessingError(
+                redaction.redact_text(
+                    self.env._(
+                        "The provider answered HTTP %(status)s: %(body)s",
+                        status=response.status_code,
+                        body=response.text[:500],
+                    ),
+                    secrets,
+                ),
+                hint=self.env._(
+                    "A temporary provider error if it is 5xx or 429: the next run "
+                    "retries. Otherwise check the source's settings."
+                ),
+                permanent=response.status_code < 500 and response.status_code != 429,
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise OmsProcessingError(
+                self.env._("The provider's answer is not JSON."),
+                hint=self.env._("Check the Provider API URL on the source."),
+            ) from exc
+
+    # === BUSINESS METHODS: POLLING === #
+
+    @api.model
+    def _cron_poll_sources(self, commit=True):
+        """Cron: poll every active source whose next poll time has come.
+
+        Each source in its own transaction: a failing source never stops the
+        others, and its failure is recorded on it (the cron never fails, so
+        Odoo never deactivates it). ``commit=False`` (tests) uses savepoints.
+        """
+        due = self.search(
+            [
+                ("state", "=", "active"),
+                ("mode", "in", const.POLLING_MODES),
+                ("poll_next_run", "<=", fields.Datetime.now()),
+            ]
+        )
+        for source in due:
+            if commit:
+                try:
+                    source._oms_poll(commit=True)
+                except Exception as exc:  # noqa: BLE001 - recorded on the source
+                    self.env.cr.rollback()  # pylint: disable=invalid-commit
+                    source._oms_poll_failed(exc)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            else:
+                try:
+                    with self.env.cr.savepoint():
+                        source._oms_poll(commit=False)
+                except Exception as exc:  # noqa: BLE001 - recorded on the source
+                    source._oms_poll_failed(exc)
+        return due
+
+    def _oms_poll(self, commit=False, max_pages=50):
+        """Fetch the orders changed since the cursor (minus the overlap) and
+        store them as events; the cursor advances only with a stored page."""
+        self.ensure_one()
+        self._oms_assert_traffic_allowed("polling")
+        started = fields.Datetime.now()
+        cursor = self.poll_cursor and normalize.parse_datetime(self.poll_cursor)
+        since = cursor and cursor - timedelta(seconds=self.poll_overlap)
+        Event = self.env["oms.integration.event"]
+        page, fetched, stored = 1, 0, 0
+        while page and page <= max_pages:
+            results, next_page = self._oms_fetch_page(since, page)
+            newest = cursor
+            for body, parsed in results:
+                fetched += 1
+                stored += len(Event._oms_store_polled(self, body, parsed))
+                for order in parsed.orders:
+                    if order.updated_at and (not newest or order.updated_at > newest):
+                        newest = order.updated_at
+            if newest and newest != cursor:
+                cursor = newest
+                self.poll_cursor = cursor.isoformat()
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            page = next_page
+        self.write(
+            {
+                "poll_last_run": started,
+                "poll_next_run": started + timedelta(minutes=self.poll_interval),
+                "poll_failure_count": 0,
+                "poll_last_result": self.env._(
+                    "%(fetched)s orders fetched, %(stored)s new events.",
+                    fetched=fetched,
+                    stored=stored,
+                ),
+            }
+        )
+        if stored:
+            self._oms_trigger_queue()
+        return stored
+
+    def _oms_poll_failed(self, exc):
+        self.ensure_one()
+        if isinstance(exc, OmsProcessingError):
+            message, hint = exc.message, exc.hint
+        elif isinstance(exc, UserError):
+            message, hint = str(exc), self.env._("Fix the source's settings.")
+        else:
+            _logger.exception("Polling integration source %s failed", self.id)
+            message = self.env._("Unexpected error: %(error)s", error=exc)
+            hint = self.env._("If it keeps failing, report it with this message.")
+        message = redaction.redact_text(str(message), self._oms_known_secret_values())
+        now = fields.Datetime.now()
+        failures = self.poll_failure_count + 1
+        self.write(
+            {
+                "poll_last_run": now,
+                "poll_next_run": now + timedelta(minutes=self.poll_interval),
+                "poll_failure_count": failures,
+                "poll_last_result": f"{message}\n{hint or ''}".strip(),
+            }
+        )
+        if failures >= self.poll_max_failures and self.state == "active":
+            self._oms_pause(
+                self.env._(
+                    "Polling failed %(count)s times in a row. Last error: "
+                    "%(error)s %(hint)s Fix it, then activate the source again.",
+                    count=failures,
+                    error=message,
+                    hint=hint or "",
+                )
+            )
 
     # === BUSINESS METHODS: QUEUE === #
 
