@@ -26,6 +26,8 @@ find_odoo() {
     local candidate
     for candidate in "${ODOO_SRC:-}" "$OMS_ODOO_DEFAULT" "$HOME/odoo-18.0"; do
         if [ -n "$candidate" ] && is_odoo18 "$candidate"; then
+            [ -z "${ODOO_SRC:-}" ] || [ "$candidate" = "$ODOO_SRC" ] ||
+                say "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source tree: using $candidate" >&2
             (cd "$candidate" && pwd)
             return 0
         fi
@@ -43,6 +45,8 @@ find_odoo() {
 }
 
 no_odoo_message() {
+    [ -z "${ODOO_SRC:-}" ] ||
+        echo "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source tree (odoo-bin and odoo/release.py of version 18.0)."
     cat <<MSG
 No Odoo 18.0 found. Provide one in any of these ways, then run the command again:
   - ODOO_SRC=/path/to/odoo-18.0 (an Odoo 18.0 source tree with odoo-bin)
@@ -60,27 +64,34 @@ ensure_venv() {
     if [ ! -x "$PY" ]; then
         say "Creating the virtualenv $OMS_VENV"
         mkdir -p "$(dirname "$OMS_VENV")"
-        python3 -m venv "$OMS_VENV"
+        python3 -m venv "$OMS_VENV" || return 1
     fi
-    want="$(hash_of "$OMS_ROOT/requirements.txt" "$OMS_ROOT/requirements-test.txt" ${odoo:+"$odoo/requirements.txt"})"
+    want="$(hash_of "$OMS_ROOT/setup/common.sh" "$OMS_ROOT/requirements.txt" "$OMS_ROOT/requirements-test.txt" ${odoo:+"$odoo/requirements.txt"})"
     stamp="$OMS_VENV/.oms-requirements-${want}"
     [ -f "$stamp" ] && return 0
     say "Installing Python requirements into $OMS_VENV"
-    "$PY" -m pip install --quiet "setuptools<70" wheel
+    # Each step returns on failure: test.sh runs without "set -e", and the
+    # stamp must only say "installed" when everything was.
+    "$PY" -m pip install --quiet "setuptools<70" wheel || return 1
     if [ -n "$odoo" ]; then
         # psycopg2 and cbor2 pins have no wheel for this Python: take the binary
-        # wheel and a newer cbor2; python-ldap only serves auth_ldap.
+        # wheel and a newer cbor2; python-ldap only serves auth_ldap. gevent's
+        # plugins (the websocket worker of --workers mode) need a zope of its
+        # time, as Debian ships it.
         grep -vE '^(psycopg2|cbor2|python-ldap)\b' "$odoo/requirements.txt" > "$OMS_VENV/odoo-requirements.txt"
         "$PY" -m pip install --quiet --no-build-isolation -r "$OMS_VENV/odoo-requirements.txt" \
-            "psycopg2-binary==2.9.9" "cbor2==5.6.5"
+            "psycopg2-binary==2.9.9" "cbor2==5.6.5" "zope.interface<6" "zope.event<5" || return 1
     fi
-    "$PY" -m pip install --quiet -r "$OMS_ROOT/requirements.txt" -r "$OMS_ROOT/requirements-test.txt"
-    rm -f "$OMS_VENV"/.oms-requirements-*
+    "$PY" -m pip install --quiet -r "$OMS_ROOT/requirements.txt" -r "$OMS_ROOT/requirements-test.txt" || return 1
+    # One stamp per set of requirements (with or without Odoo's): switching
+    # between the two does not reinstall.
     touch "$stamp"
 }
 
 # Start PostgreSQL and make sure the current user may create databases.
 ensure_postgres() {
+    command -v psql >/dev/null 2>&1 ||
+        die "PostgreSQL is not installed: install it (Debian/Ubuntu: apt-get install postgresql), then run this again."
     if command -v pg_lsclusters >/dev/null 2>&1; then
         if pg_lsclusters --no-header 2>/dev/null | awk '$1 == "15" && $2 == "main" && $4 != "online" {found=1} END {exit !found}'; then
             say "Starting the PostgreSQL 15 cluster"
@@ -113,6 +124,9 @@ write_odoo_conf() {
     (umask 077 && cat > "$conf" <<CONF
 [options]
 addons_path = $odoo/addons,$odoo/odoo/addons,$OMS_ROOT
+; no host: the local PostgreSQL through its unix socket
+db_host = False
+without_demo = False
 data_dir = $OMS_CACHE/data
 http_interface = 127.0.0.1
 http_port = $port

@@ -26,7 +26,8 @@ fi
 cat <<MSG
 
   OMS Integration is starting.
-  URL:   http://localhost:${OMS_HTTP_PORT:-8069}/odoo/action-oms_integration.oms_integration_source_action
+  URL:   http://localhost:${OMS_HTTP_PORT:-8069}
+         (the sources: http://localhost:${OMS_HTTP_PORT:-8069}/odoo/action-oms_integration.oms_integration_source_action)
   Login: admin   Password: admin   (database $DB)
   Stop with Ctrl+C.
 

@@ -11,7 +11,7 @@ ensure_venv "$ODOO" || die "Could not install the Python requirements."
 summary() { grep -E "^=*\s*[0-9]+ (passed|failed|error|skipped|deselected|no tests ran)|no tests ran" "$1" | tail -1 | tr -d '='; }
 
 say "No-Odoo suite (tests/)"
-"$PY" -m pytest -p no:odoo -p no:cacheprovider tests 2>&1 | tee "$OMS_CACHE/no-odoo-tests.log"
+"$PY" -m pytest -p no:odoo -p no:cacheprovider --ignore=tests/e2e tests 2>&1 | tee "$OMS_CACHE/no-odoo-tests.log"
 plain_rc=${PIPESTATUS[0]}
 [ "$plain_rc" = 5 ] && plain_rc=0
 plain_summary="$(summary "$OMS_CACHE/no-odoo-tests.log")"
@@ -23,29 +23,49 @@ else
     DB="${OMS_TEST_DB:-oms_test}"
     ensure_postgres
     ensure_secret_key
-    CONF="$(write_odoo_conf "$ODOO" odoo-test "${OMS_TEST_HTTP_PORT:-8169}")"
+    # One configuration per test database: runs on other databases (other
+    # clones) do not rewrite it under this one.
+    CONF="$(write_odoo_conf "$ODOO" "odoo-$DB" "${OMS_TEST_HTTP_PORT:-8169}")"
     INSTALL_LOG="$OMS_CACHE/install-$DB.log"
     say "Installing $OMS_ADDONS with demo data into a new database $DB (Odoo at $ODOO)"
-    dropdb --if-exists "$DB" >/dev/null
+    dropdb --if-exists "$DB" >/dev/null ||
+        die "Cannot drop the database $DB: is an Odoo still using it? Stop it and run again."
+    rm -f "$INSTALL_LOG"  # Odoo appends to its log file: check this run only
     "$PY" "$ODOO/odoo-bin" -c "$CONF" -d "$DB" -i "$OMS_ADDONS" --stop-after-init \
         --log-level=info --logfile="$INSTALL_LOG"
     install_rc=$?
-    # Our addons must install without an error or a warning.
+    # No error at all, and no warning about our addons: from their loggers
+    # (odoo.addons.oms_integration*) or from Odoo's about them (views, access
+    # rules). Log lines read "date time pid LEVEL db logger: message".
     problems="$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$INSTALL_LOG";
-                grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ WARNING ' "$INSTALL_LOG" | grep -i 'oms')"
+                grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ WARNING [^ ]+ (odoo\.addons\.oms_integration|[^ ]+: .*oms[._]integration)' "$INSTALL_LOG")"
     if [ "$install_rc" != 0 ] || [ -n "$problems" ]; then
         printf '%s\n' "$problems"
+        if [ "$install_rc" != 0 ]; then
+            echo "--- end of $INSTALL_LOG (the cause is usually the last traceback):"
+            tail -n 25 "$INSTALL_LOG"
+        fi
         odoo_rc=1
         odoo_summary="FAILED: installing the addons into $DB failed or logged errors/warnings (see $INSTALL_LOG)"
     else
         say "Odoo suites (pytest-odoo, real HTTP) on $DB"
+        # --rootdir: otherwise pytest roots at oms_integration/ and both
+        # provider addons' tests get the same node ids.
         PYTHONPATH="$ODOO${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m pytest -p no:cacheprovider \
-            --odoo-database="$DB" --odoo-config="$CONF" --odoo-http \
+            --rootdir="$OMS_ROOT" --odoo-database="$DB" --odoo-config="$CONF" --odoo-http \
             oms_integration/tests oms_integration_mobiwork/tests oms_integration_cloudify/tests \
             2>&1 | tee "$OMS_CACHE/odoo-tests.log"
         odoo_rc=${PIPESTATUS[0]}
         [ "$odoo_rc" = 5 ] && odoo_rc=0
         odoo_summary="$(summary "$OMS_CACHE/odoo-tests.log") (Odoo 18.0 at $ODOO, database $DB)"
+
+        say "End-to-end suite (tests/e2e: Odoo with 2 workers on $DB)"
+        OMS_ODOO_SRC="$ODOO" OMS_ODOO_CONF="$CONF" OMS_E2E_DB="$DB" \
+            "$PY" -m pytest -p no:odoo -p no:cacheprovider tests/e2e 2>&1 | tee "$OMS_CACHE/e2e-tests.log"
+        e2e_rc=${PIPESTATUS[0]}
+        [ "$e2e_rc" = 5 ] && e2e_rc=0
+        e2e_summary="$(summary "$OMS_CACHE/e2e-tests.log")"
+        [ "$e2e_rc" = 0 ] || odoo_rc=$e2e_rc
     fi
 fi
 
@@ -53,8 +73,10 @@ count() { grep -hoE "[0-9]+ $1" "$OMS_CACHE"/*-tests.log.last 2>/dev/null | awk 
 rm -f "$OMS_CACHE"/*-tests.log.last
 printf '%s\n' "$plain_summary" > "$OMS_CACHE/no-odoo-tests.log.last"
 [ -n "$ODOO" ] && printf '%s\n' "$odoo_summary" | sed 's/(Odoo 18.0 at.*//' > "$OMS_CACHE/odoo-tests.log.last"
+[ -n "${e2e_summary:-}" ] && printf '%s\n' "$e2e_summary" > "$OMS_CACHE/e2e-tests.log.last"
 echo
 echo "No-Odoo suite: ${plain_summary:-no summary (exit code $plain_rc)}"
 echo "Odoo suite:    $odoo_summary"
+[ -n "$ODOO" ] && echo "E2E suite:     ${e2e_summary:-NOT RUN (the Odoo suite failed first)}"
 echo "Total: $(count passed) passed, $(( $(count failed) + $(count error) )) failed"
 [ "$plain_rc" = 0 ] && [ "$odoo_rc" = 0 ]

@@ -155,3 +155,207 @@ def test_free_line_with_a_price_is_refused(payload):
 def test_naive_datetime_is_refused(payload):
     payload["order"]["date_order"] = "2026-11-22T09:25:00"
     assert _paths(_parse(payload)) == {"order.date_order"}
+
+
+# --- The fixture files: one valid variant each, one invalid case each --------
+
+
+def _parse_fixture(name):
+    return normalize.parse_compatible((FIXTURES / name).read_bytes())
+
+
+def test_nfd_fixture_gives_the_same_text_as_nfc():
+    raw = (FIXTURES / "order_created_nfd.json").read_text(encoding="utf-8")
+    assert not unicodedata.is_normalized("NFC", raw)
+    result = _parse_fixture("order_created_nfd.json")
+    assert result.ok, result.errors
+    [order] = result.orders
+    assert order.customer.name == "Tạp hóa Minh Anh"
+    assert order.customer.street == "12 Lê Lợi"
+    assert order.customer.city == "Hồ Chí Minh"
+    assert order.salesperson_name == "Nguyễn Văn A"
+    assert [line.product_name for line in order.lines] == [
+        "Nước suối 500ml (thùng)",
+        "Trà xanh 330ml",
+    ]
+    assert order.note == "Giao buổi sáng"
+    for value in (order.customer.name, order.note, order.lines[0].product_name):
+        assert unicodedata.is_normalized("NFC", value)
+
+
+def test_cancelled_fixture_has_no_lines():
+    result = _parse_fixture("order_cancelled.json")
+    assert result.ok, result.errors
+    [order] = result.orders
+    assert order.event_type == "order.cancelled"
+    assert order.external_id == "EXT-1001"
+    assert order.lines == []
+    assert order.amount_total is None
+    assert order.updated_at == datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("invalid_not_json.txt", [("$", "the body is not valid JSON")]),
+        (
+            "invalid_missing_customer.json",
+            [("order.customer", "is required (an object)")],
+        ),
+        (
+            "invalid_quantity_zero.json",
+            [("order.lines[0].quantity", "must be greater than 0")],
+        ),
+        (
+            "invalid_negative_price.json",
+            [("order.lines[0].price_unit", "must be 0 or more")],
+        ),
+        (
+            "invalid_bad_date.json",
+            [("order.date_order", "must be an ISO 8601 date-time with a time zone")],
+        ),
+        (
+            "invalid_free_line_with_price.json",
+            [("order.lines[1].price_unit", "must be 0 on a free line")],
+        ),
+    ],
+)
+def test_invalid_fixtures_give_exact_paths(name, expected):
+    result = _parse_fixture(name)
+    assert result.orders == []
+    assert [(issue.path, issue.message) for issue in result.errors] == expected
+
+
+# --- Decisions where the contract is silent ----------------------------------
+
+
+def test_amounts_accept_numbers_and_numeric_strings_only(payload):
+    line = payload["order"]["lines"][0]
+    line["quantity"] = 2.5
+    line["price_unit"] = " 1000.10 "
+    line["discount_amount"] = 0.1
+    [order] = _parse(payload).orders
+    first = order.lines[0]
+    # Through str(): 0.1 stays 0.1, not 0.1000000000000000055...
+    assert first.quantity == Decimal("2.5")
+    assert first.price_unit == Decimal("1000.10")
+    assert first.discount_amount == Decimal("0.1")
+    for bad in ("1,000", "", "NaN", "Infinity", False, [], {"v": 1}):
+        payload["order"]["shipping_amount"] = bad
+        assert _paths(_parse(payload)) == {"order.shipping_amount"}, bad
+
+
+def test_json_nan_and_huge_numbers_are_refused(payload):
+    body = json.dumps(payload).replace('"amount_total": 1274400', '"amount_total": NaN')
+    assert _paths(normalize.parse_compatible(body)) == {"order.amount_total"}
+    body = json.dumps(payload).replace(
+        '"amount_total": 1274400', '"amount_total": 1e999'
+    )
+    assert _paths(normalize.parse_compatible(body)) == {"order.amount_total"}
+
+
+def test_missing_quantity_and_price_are_required(payload):
+    del payload["order"]["lines"][0]["quantity"]
+    del payload["order"]["lines"][0]["price_unit"]
+    result = _parse(payload)
+    assert [(i.path, i.message) for i in result.errors] == [
+        ("order.lines[0].quantity", "is required"),
+        ("order.lines[0].price_unit", "is required"),
+    ]
+
+
+def test_product_with_sku_only_or_id_only_is_enough(payload):
+    payload["order"]["lines"][0]["product"] = {"sku": " SP001 "}
+    payload["order"]["lines"][1]["product"] = {"id": 9}
+    [order] = _parse(payload).orders
+    assert (order.lines[0].sku, order.lines[0].product_external_id) == ("SP001", "")
+    assert (order.lines[1].sku, order.lines[1].product_external_id) == ("", "9")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (8, "8"),
+        (8.0, "8"),
+        ("10.00", "10"),
+        (10, "10"),
+        (5.5, "5.5"),
+        (0, "0"),
+        ("KCT", "KCT"),
+        (" kct ", "kct"),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_tax_rates_are_normalized_text(payload, given, expected):
+    payload["order"]["lines"][0]["tax_rate"] = given
+    [order] = _parse(payload).orders
+    assert order.lines[0].tax_rate == expected
+
+
+def test_currency_is_upper_cased_and_ascii(payload):
+    payload["order"]["currency"] = " vnd "
+    assert _parse(payload).orders[0].currency == "VND"
+    for bad in ("VN", "VNDD", "ĐỒN", "V1D"):
+        payload["order"]["currency"] = bad
+        assert _paths(_parse(payload)) == {"order.currency"}, bad
+
+
+def test_ids_must_be_text_or_numbers(payload):
+    payload["order"]["id"] = 1001
+    assert _parse(payload).orders[0].external_id == "1001"
+    payload["order"]["id"] = {"value": "EXT-1001"}
+    payload["order"]["customer"]["name"] = True
+    result = _parse(payload)
+    assert [(i.path, i.message) for i in result.errors] == [
+        ("order.id", "must be text"),
+        ("order.customer.name", "must be text"),
+    ]
+
+
+def test_shipping_address_is_optional_and_normalized(payload):
+    payload["order"]["shipping_address"] = {
+        "street": unicodedata.normalize("NFD", "5 Hàng Bài"),
+        "city": "Ha Noi",
+        "country_code": "vn",
+    }
+    [order] = _parse(payload).orders
+    address = order.shipping_address
+    assert address.street == "5 Hàng Bài"
+    assert (address.external_id, address.name) == ("", "")
+    assert address.country_code == "VN"
+    payload["order"]["shipping_address"] = "5 Hang Bai"
+    assert _paths(_parse(payload)) == {"order.shipping_address"}
+
+
+def test_updated_at_variants(payload):
+    order = payload["order"]
+    order["updated_at"] = "2026-11-22T09:30:00.123456+00:00"
+    assert _parse(payload).orders[0].updated_at.microsecond == 123456
+    order["updated_at"] = "2026-11-22"
+    assert _parse(payload).orders[0].updated_at == datetime(
+        2026, 11, 22, tzinfo=timezone.utc
+    )
+    del order["updated_at"]
+    assert _parse(payload).orders[0].updated_at is None
+    for bad in ("yesterday", 1795000000, "2026-13-01T00:00:00Z"):
+        order["updated_at"] = bad
+        assert _paths(_parse(payload)) == {"order.updated_at"}, bad
+
+
+def test_cancelled_still_validates_the_lines_it_has(payload):
+    payload["type"] = "order.cancelled"
+    payload["order"]["lines"][0]["quantity"] = -1
+    assert _paths(_parse(payload)) == {"order.lines[0].quantity"}
+
+
+def test_str_body_is_accepted(payload):
+    result = normalize.parse_compatible(json.dumps(payload, ensure_ascii=False))
+    assert result.ok, result.errors
+
+
+def test_issues_serialize_for_the_422_answer():
+    result = normalize.parse_compatible(b"")
+    assert [issue.as_dict() for issue in result.errors] == [
+        {"path": "$", "message": "the body is not valid JSON"}
+    ]

@@ -6,6 +6,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from freezegun import freeze_time
 from oms_lib import signatures
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -230,3 +231,250 @@ def test_scheme_registry_uniform_calls(secret):
         header_name="authorization",
     ).ok
     assert not signatures.verify("nope", ["k"], {}, BODY).ok
+
+
+# --- More against the reference, with the clock frozen -----------------------
+
+
+def _moment(unix):
+    return datetime.fromtimestamp(unix, tz=timezone.utc)
+
+
+@pytest.mark.parametrize("offset", [-300, -1, 0, 1, 300])
+def test_reference_and_ours_agree_inside_the_tolerance(secret, offset):
+    sent_at = NOW + offset
+    ours = signatures.standard_webhooks_sign(secret, "msg_3", sent_at, BODY)
+    theirs = Webhook(secret).sign("msg_3", _moment(sent_at), BODY.decode())
+    assert ours == theirs
+    headers = _headers("msg_3", sent_at, ours)
+    with freeze_time(_moment(NOW)):
+        assert Webhook(secret).verify(BODY, headers)["order"]["id"] == "EXT-1001"
+        assert signatures.standard_webhooks_verify([secret], headers, BODY).ok
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -86400, 86400])
+def test_reference_and_ours_agree_outside_the_tolerance(secret, offset):
+    sent_at = NOW + offset  # positive: from the future
+    headers = _headers(
+        "msg_4",
+        sent_at,
+        signatures.standard_webhooks_sign(secret, "msg_4", sent_at, BODY),
+    )
+    with freeze_time(_moment(NOW)):
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(BODY, headers)
+        result = signatures.standard_webhooks_verify([secret], headers, BODY)
+    assert not result.ok
+    assert result.reason == "timestamp outside tolerance"
+
+
+def test_tolerance_is_configurable(secret):
+    sent_at = NOW - 60
+    headers = _headers(
+        "m", sent_at, signatures.standard_webhooks_sign(secret, "m", sent_at, BODY)
+    )
+    assert signatures.standard_webhooks_verify(
+        [secret], headers, BODY, tolerance=60, now=NOW
+    ).ok
+    assert not signatures.standard_webhooks_verify(
+        [secret], headers, BODY, tolerance=59, now=NOW
+    ).ok
+
+
+def test_reference_signatures_under_rotation(secret):
+    previous = signatures.new_standard_webhooks_secret()
+    # The provider still signs with the previous secret and adds a second
+    # signature made with a key we do not hold; the reference sends v1 only.
+    theirs = Webhook(previous).sign("msg_5", _moment(NOW), BODY.decode())
+    stranger = Webhook(signatures.new_standard_webhooks_secret()).sign(
+        "msg_5", _moment(NOW), BODY.decode()
+    )
+    headers = _headers("msg_5", NOW, f"{stranger} {theirs}")
+    assert signatures.standard_webhooks_verify(
+        [secret, previous], headers, BODY, now=NOW
+    ).ok
+    # Once the previous secret is retired, the same delivery is refused.
+    assert not signatures.standard_webhooks_verify([secret], headers, BODY, now=NOW).ok
+
+
+def test_reference_accepts_a_header_with_several_of_our_signatures(secret):
+    previous = signatures.new_standard_webhooks_secret()
+    now = int(time.time())
+    both = " ".join(
+        signatures.standard_webhooks_sign(s, "msg_6", now, BODY)
+        for s in (secret, previous)
+    )
+    headers = _headers("msg_6", now, both)
+    assert Webhook(previous).verify(BODY, headers)
+    assert Webhook(secret).verify(BODY, headers)
+
+
+def test_non_ascii_body_is_signed_as_utf8(secret):
+    body = json.dumps({"note": "Giao buổi sáng"}, ensure_ascii=False).encode()
+    theirs = Webhook(secret).sign("msg_7", _moment(NOW), body.decode())
+    assert signatures.standard_webhooks_verify(
+        [secret], _headers("msg_7", NOW, theirs), body, now=NOW
+    ).ok
+    # A str body is the same content as its UTF-8 bytes.
+    assert (
+        signatures.standard_webhooks_sign(secret, "msg_7", NOW, body.decode()) == theirs
+    )
+
+
+@pytest.mark.parametrize(
+    "stamp", ["", "1.5e9", f"{NOW}.0", f" {NOW}", f"+{NOW}", "1_795_000_000", "-1"]
+)
+def test_timestamps_that_are_not_plain_integers_are_refused(secret, stamp):
+    signature = signatures.standard_webhooks_sign(secret, "m", NOW, BODY)
+    result = signatures.standard_webhooks_verify(
+        [secret], _headers("m", stamp, signature), BODY, now=NOW
+    )
+    assert not result.ok
+    assert result.reason in (
+        "missing signature headers",
+        "the timestamp is not a Unix time in seconds",
+    )
+
+
+def test_unpadded_and_invalid_secrets(secret):
+    encoded = base64.b64encode(b"0123456789abcdefghijkl").decode()
+    assert encoded.endswith("==")
+    unpadded = "whsec_" + encoded.rstrip("=")
+    reference = Webhook(unpadded).sign("m", _moment(NOW), BODY.decode())
+    assert signatures.standard_webhooks_verify(
+        [unpadded], _headers("m", NOW, reference), BODY, now=NOW
+    ).ok
+    # An empty or invalid secret signs nothing and matches nothing, even next
+    # to a valid one.
+    for bad in ("whsec_", "", "whsec_***", "whsec_=="):
+        with pytest.raises(ValueError):
+            signatures.standard_webhooks_sign(bad or "whsec_", "m", NOW, BODY)
+    empty_key = base64.b64encode(
+        hmac.new(b"", f"m.{NOW}.".encode() + BODY, hashlib.sha256).digest()
+    ).decode()
+    result = signatures.standard_webhooks_verify(
+        ["whsec_", "whsec_***"], _headers("m", NOW, "v1," + empty_key), BODY, now=NOW
+    )
+    assert not result.ok
+    assert signatures.standard_webhooks_verify(
+        ["whsec_***", secret],
+        _headers("m", NOW, signatures.standard_webhooks_sign(secret, "m", NOW, BODY)),
+        BODY,
+        now=NOW,
+    ).ok
+
+
+def test_malformed_signature_entries_do_not_crash(secret):
+    good = signatures.standard_webhooks_sign(secret, "m", NOW, BODY)
+    for header_value in ("v1", "v1,", ",,,", "garbage", f"v1a,{good[3:]}"):
+        result = signatures.standard_webhooks_verify(
+            [secret], _headers("m", NOW, header_value), BODY, now=NOW
+        )
+        assert not result.ok
+    assert signatures.standard_webhooks_verify(
+        [secret], _headers("m", NOW, f"garbage v1, {good}"), BODY, now=NOW
+    ).ok
+
+
+def test_new_secret_shape():
+    first, second = (signatures.new_standard_webhooks_secret() for _ in range(2))
+    assert first != second
+    assert first.startswith("whsec_")
+    assert len(base64.b64decode(first[len("whsec_") :], validate=True)) == 24
+    Webhook(first)  # the reference implementation accepts it
+
+
+# --- The other schemes, more ------------------------------------------------
+
+
+def test_shopify_style_base64_header():
+    key = "shpss_secret"
+    body = b'{"id": 820982911946154508}'
+    sent = base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest())
+    headers = {"X-Shopify-Hmac-Sha256": sent.decode()}
+    assert signatures.verify(
+        "hmac_body_base64", [key], headers, body, header_name="x-shopify-hmac-sha256"
+    ).ok
+    # Hex of the same digest is not the base64 scheme.
+    hexed = {
+        "X-Shopify-Hmac-Sha256": hmac.new(key.encode(), body, "sha256").hexdigest()
+    }
+    assert not signatures.verify(
+        "hmac_body_base64", [key], hexed, body, header_name="X-Shopify-Hmac-Sha256"
+    ).ok
+
+
+def test_hmac_body_rotation_and_sign_round_trip():
+    body = b"{}"
+    for encoding in ("hex", "base64"):
+        sig = signatures.hmac_body_sign("old", body, encoding)
+        assert signatures.hmac_body_verify(["new", "old"], sig, body, encoding).ok
+        assert not signatures.hmac_body_verify(["new"], sig, body, encoding).ok
+    with pytest.raises(ValueError):
+        signatures.hmac_body_sign("k", body, "base32")
+    with pytest.raises(ValueError):
+        signatures.hmac_body_verify(["k"], "x", body, "base32")
+
+
+def test_hmac_url_body_details():
+    url = "https://erp.example.com/oms/webhook/abc"
+    sig = signatures.hmac_url_body_sign("k", url, BODY)
+    assert signatures.hmac_url_body_verify(["k"], sig.upper(), url, BODY).ok
+    assert not signatures.hmac_url_body_verify(["k"], sig, url, BODY + b" ").ok
+    assert not signatures.hmac_url_body_verify([], sig, url, BODY).ok
+    assert not signatures.hmac_url_body_verify(["k"], None, url, BODY).ok
+    # The registry refuses when the controller could not give the URL.
+    result = signatures.verify(
+        "hmac_url_body",
+        ["k"],
+        {"Authorization": sig},
+        BODY,
+        header_name="Authorization",
+    )
+    assert (result.ok, result.reason) == (False, "the request URL is unknown")
+
+
+def test_static_token_is_exact():
+    assert not signatures.static_token_verify(["tok-1"], "TOK-1").ok
+    assert not signatures.static_token_verify(["tok-1"], "tok-").ok
+    assert not signatures.static_token_verify(["tok-1"], "tok-1x").ok
+    result = signatures.static_token_verify(["s3cr3t-token"], "guess")
+    assert "s3cr3t" not in result.reason
+
+
+@pytest.mark.parametrize("scheme", sorted(signatures.SCHEMES))
+def test_every_scheme_fails_closed(scheme, secret):
+    headers = {
+        "webhook-id": "m",
+        "webhook-timestamp": str(NOW),
+        "webhook-signature": signatures.standard_webhooks_sign(secret, "m", NOW, BODY),
+        "x-sig": "anything",
+    }
+    options = {"url": "https://h/x", "now": NOW, "header_name": "x-sig"}
+    for empty in ([], [""], None):
+        result = signatures.SCHEMES[scheme](empty, headers, BODY, **options)
+        assert not result.ok
+    # No header at all: refused too.
+    assert not signatures.SCHEMES[scheme]([secret], {}, BODY, **options).ok
+    # A header name the scheme reads but the provider addon forgot: refused.
+    if scheme != "standard_webhooks":
+        assert not signatures.SCHEMES[scheme](
+            [secret], headers, BODY, url="https://h/x", now=NOW
+        ).ok
+
+
+@pytest.mark.parametrize("scheme", sorted(signatures.SCHEMES))
+def test_every_scheme_takes_the_uniform_options(scheme):
+    # The same call works for all; a misspelled option is an error, not ignored.
+    signatures.SCHEMES[scheme](
+        ["k"], {}, BODY, url=None, tolerance=300, now=NOW, header_name=None
+    )
+    with pytest.raises(TypeError):
+        signatures.SCHEMES[scheme](["k"], {}, BODY, header_nmae="x")
+
+
+def test_registry_accepts_header_lists():
+    sig = signatures.hmac_body_sign("k", BODY)
+    assert signatures.verify(
+        "hmac_body_hex", ["k"], [("X-Sig", sig)], BODY, header_name="x-sig"
+    ).ok

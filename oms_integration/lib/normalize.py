@@ -4,6 +4,21 @@ canonical ("compatible") payload of the inbound webhook contract.
 Adapters turn their own format into these plain dataclasses before any Odoo
 data is touched; invalid input gives :class:`ValidationIssue` objects with
 field paths (``order.lines[1].quantity``), all of them, not only the first.
+
+Where the contract is silent, the compatible parser decides:
+
+- amounts are JSON numbers or numeric strings (``"250000.50"``), read through
+  ``Decimal(str(x))``; booleans, NaN, infinities and other text are refused;
+- ``price_unit`` is required on every line, as the contract lists it; a free
+  line (``is_free: true``) must carry ``price_unit: 0``, a price on it is an
+  error rather than silently dropped;
+- a cancellation still names its customer and currency (they are listed as
+  required) but may have no lines;
+- date-times need a time zone (``Z`` or an offset); a bare date is midnight
+  UTC; a naive date-time is refused, its time zone would be a guess;
+- numeric tax rates are written without trailing zeros (``8.0`` -> ``"8"``)
+  so they match tax mappings; other rates (``"KCT"``) are kept as text;
+- ``shipping_address`` is optional (null or absent), and so is its name.
 """
 
 import json
@@ -148,7 +163,11 @@ class _Collector:
         self.errors.append(ValidationIssue(path, message))
 
     def required_text(self, data, key, path):
-        value = text(data.get(key)) if isinstance(data, dict) else ""
+        raw = data.get(key) if isinstance(data, dict) else None
+        if isinstance(raw, bool | dict | list):
+            self.error(path, "must be text")
+            return ""
+        value = text(raw)
         if not value:
             self.error(path, "is required")
         return value
@@ -186,13 +205,16 @@ def _customer(collector, data, path, required=True):
     if data is None and not required:
         return None
     if not isinstance(data, dict):
-        collector.error(path, "must be an object")
+        message = "is required (an object)" if data is None else "must be an object"
+        collector.error(path, message)
         return None
     return NormalizedCustomer(
         external_id=collector.required_text(data, "id", f"{path}.id")
         if required
         else text(data.get("id")),
-        name=collector.required_text(data, "name", f"{path}.name"),
+        name=collector.required_text(data, "name", f"{path}.name")
+        if required
+        else text(data.get("name")),
         phone=text(data.get("phone")),
         email=text(data.get("email")),
         vat=text(data.get("vat")),
@@ -203,6 +225,15 @@ def _customer(collector, data, path, required=True):
         zip=text(data.get("zip")),
         country_code=text(data.get("country_code")).upper(),
     )
+
+
+def _tax_rate(value):
+    """``8``, ``8.0`` and ``"8.00"`` are all ``"8"``; ``"KCT"`` stays text."""
+    try:
+        rate = parse_amount(value)
+    except ValueError:
+        return text(value)
+    return f"{rate.normalize():f}"
 
 
 def _line(collector, data, path, index):
@@ -236,11 +267,11 @@ def _line(collector, data, path, index):
     if is_free and price:
         collector.error(f"{path}.price_unit", "must be 0 on a free line")
     tax_rate = data.get("tax_rate")
-    if tax_rate is not None and not isinstance(tax_rate, bool):
-        tax_rate = text(tax_rate)
-    elif tax_rate is not None:
+    if isinstance(tax_rate, bool | dict | list):
         collector.error(f"{path}.tax_rate", "must be a rate such as 8 or 10")
         tax_rate = None
+    elif tax_rate is not None:
+        tax_rate = _tax_rate(tax_rate)
     return NormalizedLine(
         external_id=text(data.get("id")) or str(index + 1),
         product_external_id=product_id,
@@ -281,7 +312,9 @@ def parse_compatible(body):
         return ParseResult(errors=collector.errors)
 
     currency = collector.required_text(order, "currency", "order.currency").upper()
-    if currency and (len(currency) != 3 or not currency.isalpha()):
+    if currency and not (
+        len(currency) == 3 and currency.isascii() and currency.isalpha()
+    ):
         collector.error("order.currency", "must be a 3-letter ISO code such as VND")
     salesperson = order.get("salesperson")
     salesperson = salesperson if isinstance(salesperson, dict) else {}

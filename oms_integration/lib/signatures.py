@@ -69,22 +69,31 @@ def new_standard_webhooks_secret():
 
 
 def _standard_webhooks_key(secret):
-    value = (
-        secret[len(STANDARD_WEBHOOKS_PREFIX) :]
-        if secret.startswith(STANDARD_WEBHOOKS_PREFIX)
-        else secret
-    )
+    """The HMAC key of a ``whsec_<base64>`` (or bare base64) secret, or None.
+
+    Unpadded base64 is accepted, as the reference implementation does. An
+    empty key is refused: anyone could sign with it.
+    """
+    if not isinstance(secret, str):
+        return None
+    value = secret.strip()
+    if value.startswith(STANDARD_WEBHOOKS_PREFIX):
+        value = value[len(STANDARD_WEBHOOKS_PREFIX) :]
+    value += "=" * (-len(value) % 4)
     try:
-        return base64.b64decode(value, validate=True)
+        key = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         return None
+    return key or None
 
 
 def standard_webhooks_sign(secret, msg_id, timestamp, body):
     """The ``webhook-signature`` value (``v1,<base64>``) of one message."""
     key = _standard_webhooks_key(secret)
     if key is None:
-        raise ValueError("The signing secret is not valid base64 (whsec_<base64>).")
+        raise ValueError(
+            "The signing secret is empty or not valid base64 (whsec_<base64>)."
+        )
     content = b"%s.%s.%s" % (
         _as_bytes(msg_id),
         str(int(timestamp)).encode(),
@@ -103,10 +112,11 @@ def standard_webhooks_verify(secrets, headers, body, tolerance=300, now=None):
     signature = header(headers, "webhook-signature")
     if not (msg_id and timestamp and signature):
         return _refused("missing signature headers")
-    try:
-        sent_at = int(timestamp)
-    except (TypeError, ValueError):
+    timestamp = str(timestamp)
+    # Plain ASCII digits only: int() would also take "+1", " 1", "1_0" or "١".
+    if not (timestamp.isascii() and timestamp.isdigit()):
         return _refused("the timestamp is not a Unix time in seconds")
+    sent_at = int(timestamp)
     now = time.time() if now is None else now
     if abs(now - sent_at) > tolerance:
         return _refused("timestamp outside tolerance")
@@ -131,10 +141,15 @@ def standard_webhooks_verify(secrets, headers, body, tolerance=300, now=None):
 # --- HMAC-SHA256 of the body in a named header (Shopify, Shopline) -----------
 
 
+HMAC_BODY_ENCODINGS = ("hex", "base64")
+
+
 def _encode(digest, encoding):
     if encoding == "hex":
         return digest.hex()
-    return base64.b64encode(digest).decode()
+    if encoding == "base64":
+        return base64.b64encode(digest).decode()
+    raise ValueError(f"unknown signature encoding {encoding!r}")
 
 
 def hmac_body_sign(secret, body, encoding="hex"):
@@ -142,6 +157,8 @@ def hmac_body_sign(secret, body, encoding="hex"):
 
 
 def hmac_body_verify(secrets, header_value, body, encoding="hex"):
+    if encoding not in HMAC_BODY_ENCODINGS:
+        raise ValueError(f"unknown signature encoding {encoding!r}")
     secrets = [s for s in (secrets or []) if s]
     if not secrets:
         return _refused("no signing secret is configured")
@@ -190,31 +207,41 @@ def static_token_verify(tokens, header_value):
 
 
 # --- One calling convention for the controller --------------------------------
+# Every entry of SCHEMES takes the same arguments; each uses the ones it needs.
+# A misspelled option is a TypeError, not a silently ignored setting.
 
 
 def _verify_standard_webhooks(
-    secrets, headers, body, *, tolerance=300, now=None, **_kw
+    secrets, headers, body, *, url=None, tolerance=300, now=None, header_name=None
 ):
     return standard_webhooks_verify(
         secrets, headers, body, tolerance=tolerance, now=now
     )
 
 
-def _verify_hmac_body_hex(secrets, headers, body, *, header_name=None, **_kw):
+def _verify_hmac_body_hex(
+    secrets, headers, body, *, url=None, tolerance=300, now=None, header_name=None
+):
     return hmac_body_verify(secrets, header(headers, header_name), body, "hex")
 
 
-def _verify_hmac_body_base64(secrets, headers, body, *, header_name=None, **_kw):
+def _verify_hmac_body_base64(
+    secrets, headers, body, *, url=None, tolerance=300, now=None, header_name=None
+):
     return hmac_body_verify(secrets, header(headers, header_name), body, "base64")
 
 
-def _verify_hmac_url_body(secrets, headers, body, *, url=None, header_name=None, **_kw):
+def _verify_hmac_url_body(
+    secrets, headers, body, *, url=None, tolerance=300, now=None, header_name=None
+):
     if not url:
         return _refused("the request URL is unknown")
     return hmac_url_body_verify(secrets, header(headers, header_name), url, body)
 
 
-def _verify_static_token(secrets, headers, body, *, header_name=None, **_kw):
+def _verify_static_token(
+    secrets, headers, body, *, url=None, tolerance=300, now=None, header_name=None
+):
     return static_token_verify(secrets, header(headers, header_name))
 
 
