@@ -7,7 +7,7 @@
     "website": "https://github.com/oms-integration/oms-integration",
     "author": "OMS Integration Team",
     "license": "LGPL-3",
-    "depends": ["mail", "sale_management", "sale_stock", "delivery"],
+    "depends": ["mail", "sale_management", "sale_stock", "stock_delivery"],
     "external_dependencies": {"python": ["cryptography", "requests"]},
     "data": [
         "security/oms_integration_security.xml",

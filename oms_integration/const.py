@@ -56,6 +56,21 @@ EVENT_TYPES = [
     ("test", "Test"),
 ]
 
+# Outbound order statuses (the outbound status contract), in the order they
+# happen. Provider addons map them to their own vocabulary.
+ORDER_STATUSES = [
+    ("approved", "Approved"),
+    ("processing", "Processing"),
+    ("delivered", "Delivered"),
+    ("cancelled", "Cancelled"),
+]
+# What became of one HTTP request to a provider.
+EXCHANGE_OUTCOMES = [
+    ("delivered", "Accepted"),
+    ("retry", "Failed, will be retried"),
+    ("permanent", "Refused (permanent)"),
+]
+
 DEAD_LETTER_REASONS = [
     ("exhausted", "Retries exhausted"),
     ("permanent", "Permanent error"),
@@ -129,6 +144,14 @@ DEFAULT_POLL_MAX_FAILURES = 5
 # (connect, read) timeouts of every request to a provider, in seconds.
 HTTP_TIMEOUTS = (5, 15)
 DEFAULT_LEASE_SECONDS = 300
+# Outbound: requests per minute to one provider (polling and callbacks share
+# it), and the circuit breaker of status callbacks.
+DEFAULT_RATE_LIMIT = 120
+DEFAULT_CIRCUIT_THRESHOLD = 5
+DEFAULT_CIRCUIT_COOLDOWN = 300  # seconds
+# A rate-limited request waits this long at most in the worker; a longer wait
+# puts the event back in the queue (not counted as an attempt).
+MAX_RATE_LIMIT_SLEEP = 2.0  # seconds
 # Below Odoo's default cron time limit, so a run always ends by itself.
 DEFAULT_QUEUE_TIME_BUDGET = 60  # seconds
 

@@ -58,3 +58,14 @@ def test_pretty_payload_non_json_kept_as_text_redacted():
 def test_vietnamese_text_is_kept_readable():
     raw = json.dumps({"name": "Tạp hóa Minh Anh"})
     assert "Tạp hóa Minh Anh" in redaction.pretty_payload(raw)
+
+
+def test_redact_json_text_masks_secret_keys_and_keeps_other_text():
+    text = (
+        '{"order": "EXT-1", "access_token": "tok-123456", "nested": {"password": "pw"}}'
+    )
+    redacted = redaction.redact_json_text(text)
+    assert "tok-123456" not in redacted
+    assert '"pw"' not in redacted
+    assert '"order": "EXT-1"' in redacted
+    assert redaction.redact_json_text("not json token=abc") == "not json token=abc"

@@ -61,3 +61,15 @@ def pretty_payload(raw, secrets=()):
         redact_mapping(parsed), indent=2, ensure_ascii=False, sort_keys=False
     )
     return redact_text(rendered, secrets)
+
+
+def redact_json_text(text):
+    """``text`` with secret-named keys masked when it is JSON (compact, key
+    order kept); any other text is returned as it is."""
+    if not text:
+        return text
+    try:
+        parsed = json.loads(text)
+    except (TypeError, ValueError):
+        return text
+    return json.dumps(redact_mapping(parsed), ensure_ascii=False)

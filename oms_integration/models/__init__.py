@@ -5,3 +5,7 @@ from . import oms_integration_dead_letter
 from . import oms_integration_mapping
 from . import sale_order
 from . import oms_integration_order_builder
+from . import sale_order_line
+from . import stock_picking
+from . import stock_move
+from . import oms_integration_exchange

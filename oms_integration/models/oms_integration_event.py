@@ -13,7 +13,7 @@ from odoo.tools import mute_logger
 
 from .. import const
 from ..exceptions import OmsProcessingError
-from ..lib import backoff, redaction, signatures
+from ..lib import backoff, outbound, redaction, signatures
 
 _logger = logging.getLogger(__name__)
 
@@ -95,6 +95,12 @@ class OmsIntegrationEvent(models.Model):
     discard_reason = fields.Char(readonly=True)
     result_note = fields.Text(string="Result", readonly=True)
     dead_letter_ids = fields.One2many("oms.integration.dead.letter", "event_id")
+    status = fields.Char(
+        readonly=True, help="Outbound: the order status this event tells the provider."
+    )
+    exchange_ids = fields.One2many(
+        "oms.integration.exchange", "event_id", string="HTTP Exchanges"
+    )
 
     _sql_constraints = [
         (
@@ -369,8 +375,18 @@ class OmsIntegrationEvent(models.Model):
     # === BUSINESS METHODS: QUEUE === #
 
     @api.model
-    def _cron_process_queue(self, batch_size=20, time_budget=None, commit=True):
-        """Cron: process due inbound events in batches within a time budget.
+    def _cron_send_statuses(self, batch_size=20, time_budget=None, commit=True):
+        """Cron: send due outbound status events (see _cron_process_queue)."""
+        return self._cron_process_queue(
+            batch_size, time_budget, commit, direction="outbound"
+        )
+
+    @api.model
+    def _cron_process_queue(
+        self, batch_size=20, time_budget=None, commit=True, direction="inbound"
+    ):
+        """Cron: process due events of ``direction`` in batches within a time
+        budget (inbound: apply orders; outbound: send statuses).
 
         Each batch is claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, then
         committed, so that other workers skip it and a killed worker's events
@@ -383,7 +399,7 @@ class OmsIntegrationEvent(models.Model):
         deadline = time.monotonic() + time_budget
         done = 0
         while time.monotonic() < deadline:
-            events = self._oms_claim(batch_size)
+            events = self._oms_claim(batch_size, direction)
             if not events:
                 break
             if commit:
@@ -392,7 +408,7 @@ class OmsIntegrationEvent(models.Model):
             done += len(events)
             if commit:
                 self._oms_commit()
-        remaining = self._oms_count_due()
+        remaining = self._oms_count_due(direction)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
@@ -409,7 +425,7 @@ class OmsIntegrationEvent(models.Model):
         query = f"""
             SELECT {select}
               FROM oms_integration_event event
-             WHERE event.direction = 'inbound'
+             WHERE event.direction = %(direction)s
                AND (
                     (event.state IN ('pending', 'failed')
                      AND event.next_attempt_at <= %(now)s)
@@ -425,6 +441,14 @@ class OmsIntegrationEvent(models.Model):
                        AND earlier.id < event.id
                        AND earlier.state IN ('pending', 'processing', 'failed')
                )
+               -- Status callbacks wait while their source's circuit is open.
+               AND NOT EXISTS (
+                    SELECT 1
+                      FROM oms_integration_source_throttle throttle
+                     WHERE event.direction = 'outbound'
+                       AND throttle.source_id = event.source_id
+                       AND throttle.open_until > %(now)s
+               )
         """
         if limit:
             query += """
@@ -435,20 +459,21 @@ class OmsIntegrationEvent(models.Model):
         return query
 
     @api.model
-    def _oms_count_due(self):
+    def _oms_count_due(self, direction="inbound"):
         self.flush_model()
         self.env.cr.execute(
-            self._oms_due_query("count(*)"), {"now": fields.Datetime.now()}
+            self._oms_due_query("count(*)"),
+            {"now": fields.Datetime.now(), "direction": direction},
         )
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _oms_claim(self, limit):
+    def _oms_claim(self, limit, direction="inbound"):
         """Lock up to ``limit`` due events and lease them to this worker."""
         self.flush_model()
         self.env.cr.execute(
             self._oms_due_query("event.id", limit=limit),
-            {"now": fields.Datetime.now(), "limit": limit},
+            {"now": fields.Datetime.now(), "limit": limit, "direction": direction},
         )
         events = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
         expired = events.filtered(lambda e: e.state == "processing")
@@ -473,6 +498,9 @@ class OmsIntegrationEvent(models.Model):
 
     def _oms_process_claimed(self):
         for event in self:
+            if event.direction == "outbound":
+                event._oms_send_claimed()
+                continue
             try:
                 with self.env.cr.savepoint():
                     sale_order, note = event._oms_process()
@@ -533,6 +561,127 @@ class OmsIntegrationEvent(models.Model):
                 notes.append(note)
         return sale_order, "\n".join(notes) or False
 
+    # === BUSINESS METHODS: SENDING === #
+
+    def _oms_defer(self, until, reason):
+        """Put a claimed outbound event back in the queue until ``until``
+        without counting an attempt (rate limit, circuit breaker, paused
+        source): nothing was sent."""
+        for event in self:
+            moved = event._oms_update_state(
+                "pending",
+                {
+                    "next_attempt_at": until,
+                    "lease_until": False,
+                    "attempts": max(event.attempts - 1, 0),
+                    "result_note": reason,
+                },
+            )
+            event._oms_ensure_moved(moved, "pending")
+        return self
+
+    def _oms_send_claimed(self):
+        """Send one claimed outbound event, unless its source may not send
+        now; every outcome is recorded on the event."""
+        self.ensure_one()
+        source = self.source_id
+        refusal = source._oms_traffic_refusal("outbound")
+        if refusal:
+            if source.active and source.state == "paused" and source.outbound_enabled:
+                # A paused source keeps its statuses until it is active again.
+                until = fields.Datetime.now() + timedelta(
+                    seconds=source.retry_base_delay
+                )
+                return self._oms_defer(until, refusal)
+            return self._set_dead(
+                refusal,
+                self.env._(
+                    "Nothing was sent. Fix the source (consent, Send Order "
+                    "Statuses), then Retry this event."
+                ),
+            )
+        open_until = source._oms_circuit_open_until()
+        if open_until:
+            return self._oms_defer(
+                open_until,
+                self.env._("Sending is paused (too many failures in a row)."),
+            )
+        wait = source._oms_take_rate_slot()
+        if wait:
+            return self._oms_defer(
+                fields.Datetime.now() + timedelta(seconds=wait),
+                self.env._("Rate limit of the source reached."),
+            )
+        try:
+            self._oms_send()
+        except Exception as exc:  # noqa: BLE001 - one event never stops the batch
+            _logger.exception("Sending integration event %s failed", self.id)
+            self._set_failed(
+                str(exc),
+                self.env._(
+                    "An unexpected error before sending: the event will be "
+                    "retried. If it keeps failing, report it with this error."
+                ),
+            )
+        return self
+
+    def _oms_send(self):
+        """Build the provider's request for this claimed outbound event, send
+        it, log the exchange (redacted) and move the event to its next state.
+        Returns the exchange."""
+        self.ensure_one()
+        source = self.source_id
+        Exchange = self.env["oms.integration.exchange"]
+        try:
+            request = source._oms_build_status_request(self)
+        except OmsProcessingError as exc:
+            self._set_failed(exc.message, exc.hint, permanent=exc.permanent)
+            return Exchange
+        response, error, duration = source._oms_send_request(request)
+        outcome, message, retry_after = source._oms_read_status_answer(response, error)
+        exchange = Exchange._oms_log(
+            self, request, response, error, outcome, round(duration, 3)
+        )
+        transport_failed = response is None or outbound.is_transport_failure(
+            response.status_code
+        )
+        if self.event_type != "test":
+            source._oms_circuit_record(not transport_failed, message)
+        if outcome == outbound.DELIVERED:
+            self._set_done(note=message or False)
+            self._oms_after_sent()
+        elif outcome == outbound.RETRY:
+            self._set_failed(
+                message,
+                self.env._(
+                    "The provider is unavailable or asked to wait: the status "
+                    "will be sent again by itself."
+                ),
+                retry_after=retry_after,
+            )
+        else:
+            self._set_failed(
+                message,
+                self.env._(
+                    "The provider refused this status. Read its answer in the "
+                    "HTTP exchanges, fix the cause (mapping, order data or the "
+                    "source's settings), then Retry."
+                ),
+                permanent=True,
+            )
+        return exchange
+
+    def _oms_after_sent(self):
+        """Record on the sale order the last status the provider accepted."""
+        self.ensure_one()
+        if self.status and self.sale_order_id:
+            self.sale_order_id.sudo().write(
+                {
+                    "oms_last_status": self.status,
+                    "oms_last_status_at": self.processed_at,
+                }
+            )
+
     # === BUSINESS METHODS: RECEIVING === #
 
     @api.model
@@ -550,7 +699,10 @@ class OmsIntegrationEvent(models.Model):
 
         delivery_id = signatures.header(headers, "webhook-id")
         if delivery_id:
-            existing = self._oms_find_delivery(source, delivery_id)
+            # This transaction's view is enough here: a twin committed since
+            # it began makes the insert below conflict, and that path reads
+            # afresh. A fresh cursor on every new delivery cost a connection.
+            existing = self._oms_find_delivery(source, delivery_id, fresh=False)
             if existing:
                 return 200, {"status": "duplicate", "event_id": existing.id}
 
@@ -627,16 +779,17 @@ class OmsIntegrationEvent(models.Model):
         )
 
     @api.model
-    def _oms_find_delivery(self, source, delivery_id):
+    def _oms_find_delivery(self, source, delivery_id, fresh=True):
         """The inbound event of ``delivery_id``, also when another transaction
-        committed it after this one started (read in a fresh transaction)."""
+        committed it after this one started (read in a fresh transaction,
+        unless ``fresh`` is false)."""
         domain = [
             ("source_id", "=", source.id),
             ("direction", "=", "inbound"),
             ("delivery_id", "=", delivery_id),
         ]
         event = self.sudo().search(domain, limit=1)
-        if event or not delivery_id:
+        if event or not delivery_id or not fresh:
             return event
         with self.env.registry.cursor() as cr:
             cr.execute(
@@ -757,16 +910,21 @@ class OmsIntegrationEvent(models.Model):
             vals["headers"] = json.dumps(
                 redaction.redact_mapping(vals["headers"]), ensure_ascii=False
             )
-        return self.sudo().create(vals)
+        # No chatter bookkeeping at creation (a "created" note, followers,
+        # tracking): it was most of the cost of receiving a delivery, and an
+        # event's chatter tells what happens to it next, which stays tracked.
+        events = self.sudo().with_context(tracking_disable=True).create(vals)
+        return events.with_context(tracking_disable=None)
 
     @api.model
     def _oms_create_outbound(self, source, vals):
         """Write an outbound status event (the transactional outbox).
 
         Returns an empty recordset when the source may not send statuses:
-        sending is off or no administrator consent for outbound traffic.
+        sending is off, no administrator consent for outbound traffic, or the
+        source is archived or a draft (a paused source keeps its statuses).
         """
-        if source._oms_traffic_refusal("outbound"):
+        if source._oms_outbox_refusal():
             return self.browse()
         vals = dict(vals, direction="outbound", source_id=source.id)
         return self.sudo().create(vals)

@@ -289,7 +289,9 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
     @api.model
     def _oms_pricelist(self, source, currency_code):
         """The source's pricelist when in the order's currency, else a
-        pricelist of the company in that currency."""
+        pricelist of the company in that currency. An order in the company's
+        currency needs none (Odoo then prices in the company's currency, as
+        when pricelists are turned off)."""
         if source.pricelist_id.currency_id.name == currency_code:
             return source.pricelist_id
         pricelist = self.env["product.pricelist"].search(
@@ -299,6 +301,8 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             ],
             limit=1,
         )
+        if not pricelist and currency_code == source.company_id.currency_id.name:
+            return pricelist
         if not pricelist:
             raise OmsProcessingError(
                 self.env._("No pricelist in %(currency)s.", currency=currency_code),
@@ -318,6 +322,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             vals = {
                 "product_id": match["product"].id,
                 "product_uom_qty": float(line.quantity),
+                "oms_external_line_id": line.external_id or False,
             }
             if line.product_name:
                 vals["name"] = line.product_name
@@ -440,7 +445,9 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             return sale_order, self.env._("Already cancelled.")
         try:
             with self.env.cr.savepoint():
-                sale_order.with_context(disable_cancel_warning=True).action_cancel()
+                sale_order.with_context(
+                    disable_cancel_warning=True, oms_from_provider_cancel=True
+                ).action_cancel()
         except (UserError, ValidationError) as exc:
             raise OmsProcessingError(
                 self.env._(

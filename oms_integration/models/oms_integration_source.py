@@ -1,6 +1,10 @@
+import contextlib
 import json
 import logging
 import os
+import threading
+import time
+import uuid
 from datetime import timedelta
 
 import requests
@@ -11,9 +15,13 @@ from odoo.tools import config
 
 from .. import const
 from ..exceptions import OmsProcessingError
-from ..lib import keys, normalize, redaction, secretbox, signatures
+from ..lib import keys, normalize, outbound, redaction, secretbox, signatures
+from ..lib import status as status_lib
 
 _logger = logging.getLogger(__name__)
+
+# One requests session per source and thread (see _oms_http_session).
+_HTTP_SESSIONS = threading.local()
 
 
 class OmsIntegrationSource(models.Model):
@@ -254,6 +262,28 @@ class OmsIntegrationSource(models.Model):
     retention_days = fields.Integer(
         string="Keep Processed Events (days)", default=const.DEFAULT_RETENTION_DAYS
     )
+    rate_limit = fields.Integer(
+        string="Requests per Minute",
+        default=const.DEFAULT_RATE_LIMIT,
+        help="At most this many requests per minute to the provider, polling and "
+        "status callbacks together (0: no limit). Ask the provider what it allows.",
+    )
+    circuit_threshold = fields.Integer(
+        string="Pause Callbacks After Failures",
+        default=const.DEFAULT_CIRCUIT_THRESHOLD,
+        help="After this many failed status callbacks in a row (no answer, "
+        "timeout, 5xx), sending pauses for the cool-down instead of hammering "
+        "a dead endpoint; it resumes by itself.",
+    )
+    circuit_cooldown = fields.Integer(
+        string="Cool-down (s)", default=const.DEFAULT_CIRCUIT_COOLDOWN
+    )
+    circuit_failures = fields.Integer(
+        string="Failed Callbacks in a Row", compute="_compute_circuit"
+    )
+    circuit_open_until = fields.Datetime(
+        string="Sending Paused Until", compute="_compute_circuit"
+    )
 
     # === CONSENT === #
 
@@ -300,9 +330,42 @@ class OmsIntegrationSource(models.Model):
             "Size limit, timestamp tolerance, retention and polling interval "
             "must be positive.",
         ),
+        (
+            "outbound_limits_valid",
+            "CHECK(rate_limit >= 0 AND circuit_threshold > 0 AND circuit_cooldown > 0)",
+            "The rate limit cannot be negative; the failure count and cool-down "
+            "of the circuit breaker must be positive.",
+        ),
     ]
 
+    def init(self):
+        # The rate limit and the circuit breaker are shared by every worker.
+        # Their state lives in its own small table, updated in short
+        # transactions of their own: a long transaction that wrote the source
+        # (a poll moving its cursor) never blocks them, nor they it.
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS oms_integration_source_throttle (
+                source_id integer PRIMARY KEY
+                    REFERENCES oms_integration_source (id) ON DELETE CASCADE,
+                rate_tat timestamp,
+                failures integer NOT NULL DEFAULT 0,
+                open_until timestamp
+            )
+            """
+        )
+
     # === COMPUTE METHODS === #
+
+    def _compute_circuit(self):
+        states = self._oms_throttle_rows()
+        for source in self:
+            _tat, failures, open_until = states.get(source.id, (None, 0, None))
+            source.circuit_failures = failures
+            now = fields.Datetime.now()
+            source.circuit_open_until = (
+                open_until if open_until and open_until > now else False
+            )
 
     def _compute_secret_inputs(self):
         # Write-only: a stored secret is never displayed again.
@@ -621,6 +684,14 @@ class OmsIntegrationSource(models.Model):
                     "Set the status callback URL, or turn off Send Order Statuses."
                 )
             )
+        if (
+            self.outbound_enabled
+            and self.provider == const.PROVIDER_COMPATIBLE
+            and not self.sudo().signing_secret_encrypted
+        ):
+            problems.append(
+                self.env._("Set a signing secret: status callbacks are signed with it.")
+            )
         return problems
 
     def _oms_has_webhook_credentials(self):
@@ -678,6 +749,25 @@ class OmsIntegrationSource(models.Model):
         else:
             return self.env._("Unknown traffic scope %(scope)s.", scope=scope)
         return False
+
+    def _oms_outbox_refusal(self):
+        """Why no status event may be queued for this source, or False.
+
+        Like the outbound traffic check, except that a paused source still
+        queues its statuses (sent once it is active again): pausing loses
+        nothing.
+        """
+        self.ensure_one()
+        if not self.active or self.state == "draft":
+            return self.env._("The source %(name)s is not active.", name=self.name)
+        if self.state == "paused":
+            if not self.outbound_enabled or not self.consent_outbound:
+                return self._oms_traffic_refusal("outbound") or self.env._(
+                    "Sending order statuses is not allowed on %(name)s.",
+                    name=self.name,
+                )
+            return False
+        return self._oms_traffic_refusal("outbound")
 
     def _oms_assert_traffic_allowed(self, scope):
         refusal = self._oms_traffic_refusal(scope)
@@ -937,6 +1027,78 @@ class OmsIntegrationSource(models.Model):
             results.append((body, normalize.parse_compatible(body)))
         return results, data.get("next_page")
 
+    def _oms_build_status_request(self, event):
+        """The HTTP request telling the provider an outbound ``event``: a dict
+        with ``method``, ``url``, ``headers`` (dict) and ``body`` (bytes).
+
+        ``event.payload`` holds the status in the compatible format (the
+        outbound contract); ``event.sale_order_id`` is the order. Called at
+        each attempt: sign here, with ``event.delivery_id`` as the stable
+        idempotency key. Raise ``OmsProcessingError`` when it cannot be built.
+        The compatible provider sends the payload signed with Standard
+        Webhooks to the callback URL.
+        """
+        self.ensure_one()
+        if self.provider != const.PROVIDER_COMPATIBLE:
+            raise OmsProcessingError(
+                self.env._(
+                    "The provider %(provider)s cannot receive status callbacks.",
+                    provider=self.provider,
+                ),
+                hint=self.env._("Turn off Send Order Statuses on this source."),
+            )
+        secret = self._oms_get_secret("signing_secret")
+        if not secret:
+            raise OmsProcessingError(
+                self.env._("The source has no signing secret to sign statuses."),
+                hint=self.env._("Set the signing secret, then Retry."),
+            )
+        body = (event.sudo().payload or "").encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": event.delivery_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signatures.standard_webhooks_sign(
+                secret, event.delivery_id, timestamp, body
+            ),
+        }
+        return {
+            "method": "POST",
+            "url": self.callback_url,
+            "headers": headers,
+            "body": body,
+        }
+
+    def _oms_read_status_answer(self, response, error):
+        """What the provider's answer to a status request means:
+        ``(outcome, message, retry_after)``, the outcome being one of
+        ``lib.outbound`` DELIVERED, RETRY or PERMANENT, the message a short
+        plain-language text (secrets are redacted by the caller's log, not
+        here: do not add any), ``retry_after`` the seconds asked by the
+        provider or None.
+
+        ``response`` is None when no answer came (``error`` says why): that
+        is retried. Provider addons whose API answers errors with HTTP 200
+        override this.
+        """
+        self.ensure_one()
+        if response is None:
+            return outbound.RETRY, error, None
+        outcome = outbound.classify_status(response.status_code)
+        retry_after = outbound.parse_retry_after(response.headers.get("Retry-After"))
+        if outcome == outbound.DELIVERED:
+            return outcome, None, None
+        message = redaction.redact_text(
+            self.env._(
+                "The provider answered HTTP %(status)s: %(body)s",
+                status=response.status_code,
+                body=redaction.redact_json_text(response.text[:500]),
+            ),
+            self._oms_known_secret_values(),
+        )
+        return outcome, message, retry_after
+
     def _oms_request_headers(self):
         """Authentication headers of requests to the provider's API."""
         self.ensure_one()
@@ -948,8 +1110,22 @@ class OmsIntegrationSource(models.Model):
         ``OmsProcessingError`` with a plain-language hint (secrets redacted)."""
         self.ensure_one()
         secrets = self._oms_known_secret_values()
+        wait = self._oms_take_rate_slot(max_sleep=const.MAX_RATE_LIMIT_SLEEP * 5)
+        if wait:
+            raise OmsProcessingError(
+                self.env._(
+                    "The source's rate limit (%(limit)s requests per minute) is "
+                    "reached.",
+                    limit=self.rate_limit,
+                ),
+                hint=self.env._(
+                    "Nothing to do: the next run goes on. Raise Requests per "
+                    "Minute if the provider allows more."
+                ),
+                permanent=False,
+            )
         try:
-            response = requests.request(
+            response = self._oms_http_session().request(
                 method,
                 url,
                 headers=self._oms_request_headers(),
@@ -1111,6 +1287,215 @@ class OmsIntegrationSource(models.Model):
                 )
             )
 
+    # === BUSINESS METHODS: OUTBOUND REQUESTS === #
+
+    def _oms_throttle_rows(self):
+        """``{source id: (rate_tat, failures, open_until)}`` (read only)."""
+        if not self.ids:
+            return {}
+        self.env.cr.execute(
+            "SELECT source_id, rate_tat, failures, open_until "
+            "FROM oms_integration_source_throttle WHERE source_id IN %s",
+            [tuple(self.ids)],
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _oms_throttle_update(self, decide):
+        """Run ``decide(rate_tat, failures, open_until)`` on this source's
+        throttle row, locked, in a short transaction of its own, and store the
+        values it returns (a dict of columns, or None to change nothing).
+        Returns what ``decide`` returned."""
+        self.ensure_one()
+        with self._oms_throttle_cursor() as cr:
+            cr.execute(
+                "INSERT INTO oms_integration_source_throttle (source_id) VALUES (%s) "
+                "ON CONFLICT DO NOTHING",
+                [self.id],
+            )
+            cr.execute(
+                "SELECT rate_tat, failures, open_until "
+                "FROM oms_integration_source_throttle WHERE source_id = %s FOR UPDATE",
+                [self.id],
+            )
+            changes = decide(*cr.fetchone())
+            if changes:
+                columns = ", ".join(f"{column} = %s" for column in changes)
+                cr.execute(
+                    f"UPDATE oms_integration_source_throttle SET {columns} "  # noqa: S608
+                    "WHERE source_id = %s",
+                    [*changes.values(), self.id],
+                )
+        self.invalidate_recordset(["circuit_failures", "circuit_open_until"])
+        return changes
+
+    @contextlib.contextmanager
+    def _oms_throttle_cursor(self):
+        """A cursor of its own, committed at once. Inside Odoo's test runner,
+        which has one transaction only, a savepoint of the test's cursor."""
+        if getattr(threading.current_thread(), "testing", False):
+            with self.env.cr.savepoint():
+                yield self.env.cr
+            return
+        with self.env.registry.cursor() as cr:
+            yield cr
+
+    def _oms_rate_wait(self):
+        """Take a request slot of the rate limit: 0 when taken, else the
+        seconds to wait before asking again (nothing taken)."""
+        self.ensure_one()
+        if not self.rate_limit:
+            return 0.0
+        result = {}
+
+        def decide(rate_tat, _failures, _open_until):
+            decision = outbound.rate_acquire(
+                rate_tat, fields.Datetime.now(), self.rate_limit
+            )
+            result["wait"] = decision.wait
+            return {"rate_tat": decision.next_tat} if decision.allowed else None
+
+        self._oms_throttle_update(decide)
+        return result["wait"]
+
+    def _oms_take_rate_slot(self, max_sleep=const.MAX_RATE_LIMIT_SLEEP):
+        """Take a slot, sleeping up to ``max_sleep`` seconds for it. Returns 0
+        when taken, else the seconds still to wait (the caller reschedules)."""
+        slept = 0.0
+        while True:
+            wait = self._oms_rate_wait()
+            if not wait:
+                return 0.0
+            if slept + wait > max_sleep:
+                return wait
+            time.sleep(wait)
+            slept += wait
+
+    def _oms_circuit_open_until(self):
+        """When the circuit breaker of status callbacks is open: until when."""
+        self.ensure_one()
+        _tat, _failures, open_until = self._oms_throttle_rows().get(
+            self.id, (None, 0, None)
+        )
+        now = fields.Datetime.now()
+        return open_until if open_until and open_until > now else None
+
+    def _oms_circuit_record(self, success, error=None):
+        """Count a callback's transport outcome; open the circuit after the
+        threshold of failures in a row, close it on a success. Tells the
+        source's followers when sending pauses and when it resumes."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        seen = {}
+
+        def decide(_tat, failures, open_until):
+            seen["before"] = outbound.CircuitState(failures, open_until)
+            if success:
+                state = outbound.circuit_after_success()
+            else:
+                state = outbound.circuit_after_failure(
+                    seen["before"], now, self.circuit_threshold, self.circuit_cooldown
+                )
+            seen["after"] = state
+            if (state.failures, state.open_until) == (failures, open_until):
+                return None
+            return {"failures": state.failures, "open_until": state.open_until}
+
+        self._oms_throttle_update(decide)
+        before, after = seen["before"], seen["after"]
+        if not success and after.open_until and after.open_until != before.open_until:
+            self.message_post(
+                body=self.env._(
+                    "Status callbacks paused until %(until)s (UTC): %(count)s "
+                    "failed in a row. Last error: %(error)s. Sending resumes by "
+                    "itself; check the provider's endpoint if it goes on.",
+                    until=fields.Datetime.to_string(after.open_until),
+                    count=after.failures,
+                    error=redaction.redact_text(
+                        str(error or ""), self._oms_known_secret_values()
+                    ),
+                )
+            )
+        elif success and before.failures >= self.circuit_threshold:
+            self.message_post(body=self.env._("Status callbacks resumed."))
+
+    def _oms_http_session(self):
+        """The ``requests`` session of this source in this thread (connection
+        reuse; credentials are passed per request, never kept in it)."""
+        self.ensure_one()
+        sessions = _HTTP_SESSIONS.__dict__.setdefault("by_source", {})
+        key = (self.env.cr.dbname, self.id)
+        if key not in sessions:
+            sessions[key] = requests.Session()
+        return sessions[key]
+
+    def _oms_send_request(self, request):
+        """Send ``request`` (a dict: method, url, headers, body) with the
+        connect and read timeouts. Returns ``(response, error, duration)``:
+        the answer, or the transport error as text."""
+        self.ensure_one()
+        started = time.monotonic()
+        try:
+            response = self._oms_http_session().request(
+                request.get("method", "POST"),
+                request["url"],
+                headers=request.get("headers"),
+                data=request.get("body"),
+                timeout=const.HTTP_TIMEOUTS,
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            return None, f"Timeout: {exc}", time.monotonic() - started
+        except requests.RequestException as exc:
+            return None, f"Connection error: {exc}", time.monotonic() - started
+        return response, None, time.monotonic() - started
+
+    def action_send_test_callback(self):
+        """Send a signed test callback now and show the provider's answer."""
+        self.ensure_one()
+        self._oms_check_manager()
+        self._oms_assert_traffic_allowed("outbound")
+        event = self.env["oms.integration.event"]._oms_create_outbound(
+            self,
+            {
+                "event_type": "test",
+                "delivery_id": f"test_{uuid.uuid4().hex}",
+                "payload": json.dumps(
+                    {
+                        "type": "test",
+                        "occurred_at": status_lib.format_datetime(
+                            fields.Datetime.now()
+                        ),
+                        "message": "Test callback from Odoo",
+                    }
+                ),
+                "next_attempt_at": False,
+            },
+        )
+        event._set_processing()
+        exchange = event._oms_send()
+        if event.state != "done":
+            # A test is never retried: its answer is shown now and kept.
+            event._set_discarded(self.env._("Test callback (not retried)."))
+        if exchange.outcome == "delivered":
+            kind, title = "success", self.env._("The provider accepted the test")
+        else:
+            kind, title = "danger", self.env._("The test callback failed")
+        answer = (
+            f"HTTP {exchange.status_code}: {exchange.response_body or ''}"
+            if exchange.status_code
+            else exchange.error
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": (answer or "")[:500],
+                "type": kind,
+                "sticky": kind == "danger",
+            },
+        }
+
     # === BUSINESS METHODS: QUEUE === #
 
     def _oms_count_refusal(self):
@@ -1122,6 +1507,34 @@ class OmsIntegrationSource(models.Model):
             [fields.Datetime.now(), self.id],
         )
         self.invalidate_recordset(["refused_count", "last_refused_at"])
+
+    def _oms_trigger_sending(self):
+        """Ask the status callback cron to run once this transaction commits."""
+        cron = self.env.ref(
+            "oms_integration.ir_cron_send_statuses", raise_if_not_found=False
+        )
+        if cron:
+            cron._trigger()
+
+    def _oms_carrier_code(self, carrier):
+        """The provider's code of ``carrier`` (Mapping Center), else its name."""
+        self.ensure_one()
+        if not carrier:
+            return ""
+        mapping = (
+            self.env["oms.integration.mapping"]
+            .sudo()
+            .search(
+                [
+                    ("source_id", "=", self.id),
+                    ("kind", "=", "carrier"),
+                    ("carrier_id", "=", carrier.id),
+                    ("state", "=", "mapped"),
+                ],
+                limit=1,
+            )
+        )
+        return mapping.external_code or carrier.name
 
     def _oms_trigger_queue(self):
         """Ask the queue cron to run soon, when the queue processor is installed."""

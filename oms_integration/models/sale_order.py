@@ -1,6 +1,11 @@
+import json
+import uuid
+
 from odoo import fields, models
+from odoo.tools import float_compare
 
 from .. import const
+from ..lib import status as status_lib
 
 
 class SaleOrder(models.Model):
@@ -37,6 +42,16 @@ class SaleOrder(models.Model):
     oms_event_count = fields.Integer(
         string="Integration Event Count", compute="_compute_oms_event_count"
     )
+    oms_last_status = fields.Selection(
+        selection=const.ORDER_STATUSES,
+        string="Last Status Sent",
+        readonly=True,
+        copy=False,
+        help="The last order status the provider accepted.",
+    )
+    oms_last_status_at = fields.Datetime(
+        string="Status Sent On", readonly=True, copy=False
+    )
 
     _sql_constraints = [
         (
@@ -57,6 +72,19 @@ class SaleOrder(models.Model):
         for order in self:
             order.oms_event_count = counts.get(order, 0)
 
+    # === CRUD AND WORKFLOW OVERRIDES === #
+
+    def _action_confirm(self):
+        # Queued first: the deliveries created by the confirmation may queue
+        # "processing" at once, and statuses are sent in the order queued.
+        self._oms_queue_status("approved")
+        return super()._action_confirm()
+
+    def _action_cancel(self):
+        result = super()._action_cancel()
+        self._oms_queue_status("cancelled")
+        return result
+
     def action_view_oms_events(self):
         self.ensure_one()
         return {
@@ -67,3 +95,102 @@ class SaleOrder(models.Model):
             "domain": [("sale_order_id", "=", self.id)],
             "context": {"create": False},
         }
+
+    # === BUSINESS METHODS: STATUS CALLBACKS === #
+
+    def _oms_queue_status(self, status, picking=None):
+        """Write the outbound event telling the order's source ``status``, in
+        the current transaction (the outbox): sent by the queue once this
+        transaction commits, never if it rolls back.
+
+        Orders not from a source, or whose source does not send statuses,
+        cost nothing. A regression (``processing`` after ``delivered``) is
+        recorded on the order and not sent; ``processing`` is sent once, for
+        the first delivery. A cancellation the provider asked for itself is
+        not echoed back.
+        """
+        if self.env.context.get("oms_from_provider_cancel") and status == "cancelled":
+            return self.env["oms.integration.event"]
+        Event = self.env["oms.integration.event"].sudo()
+        created = Event
+        for order in self.filtered("oms_source_id"):
+            source = order.oms_source_id.sudo()
+            if source._oms_outbox_refusal():
+                continue
+            previous = Event.search(
+                [
+                    ("source_id", "=", source.id),
+                    ("direction", "=", "outbound"),
+                    ("sale_order_id", "=", order.id),
+                    ("status", "!=", False),
+                    ("state", "!=", "discarded"),
+                ],
+                order="id desc",
+            )
+            if status == "processing" and previous.filtered(
+                lambda e: e.status in ("processing", "delivered")
+            ):
+                continue
+            vals = {
+                "event_type": status_lib.STATUS_TYPE,
+                "status": status,
+                "external_order_id": order.oms_external_id,
+                "sale_order_id": order.id,
+                "delivery_id": f"status_{uuid.uuid4().hex}",
+                "payload": json.dumps(
+                    order._oms_status_body(status, picking), ensure_ascii=False
+                ),
+            }
+            last = previous[:1].status
+            if status_lib.is_regression(last, status):
+                reason = self.env._(
+                    "Not sent: %(status)s after %(last)s would go backwards.",
+                    status=status,
+                    last=last,
+                )
+                vals.update(state="discarded", discard_reason=reason)
+                order.message_post(body=reason)
+            created |= Event._oms_create_outbound(source, vals)
+        if created.filtered(lambda e: e.state == "pending"):
+            created.source_id._oms_trigger_sending()
+        return created
+
+    def _oms_status_body(self, status, picking=None):
+        """The status in the compatible format (the outbound contract); a
+        delivery adds its quantities, completeness and tracking."""
+        self.ensure_one()
+        details = {}
+        if status == "delivered":
+            lines = self.order_line.filtered(
+                lambda line: not line.display_type and line.product_id.type == "consu"
+            )
+            details["lines"] = [
+                {
+                    "id": line.oms_external_line_id or str(line.id),
+                    "sku": line.product_id.default_code or "",
+                    "quantity_delivered": line.qty_delivered,
+                }
+                for line in lines
+            ]
+            details["complete"] = all(
+                float_compare(
+                    line.qty_delivered,
+                    line.product_uom_qty,
+                    precision_rounding=line.product_uom.rounding,
+                )
+                >= 0
+                for line in lines
+            )
+            if picking and (picking.carrier_id or picking.carrier_tracking_ref):
+                details["tracking"] = {
+                    "carrier": self.oms_source_id._oms_carrier_code(picking.carrier_id),
+                    "number": picking.carrier_tracking_ref or "",
+                }
+        return status_lib.build_status_body(
+            self.oms_external_id,
+            self.oms_external_ref or self.client_order_ref or "",
+            status,
+            fields.Datetime.now(),
+            self.name,
+            **details,
+        )

@@ -7,3 +7,4 @@ from . import test_polling
 from . import test_mapping
 from . import test_sale_order
 from . import test_secrets
+from . import test_outbound

@@ -172,6 +172,28 @@ class TestQueueProcessing(OmsIntegrationCommon):
             Mapping._oms_resolve(self.queue_source, "product", "QSP001"), self.water
         )
 
+    def test_order_in_the_company_currency_needs_no_pricelist(self):
+        company_currency = self.company.currency_id.name
+        self.queue_source.pricelist_id = False
+        self.env["product.pricelist"].search(
+            [("currency_id", "=", self.company.currency_id.id)]
+        ).action_archive()
+        event = self._receive(_payload(currency=company_currency, amount_total=None))
+        self._run_queue()
+        self.assertEqual(event.state, "done", event.last_error)
+        order = self._order_of("Q-1001")
+        self.assertFalse(order.pricelist_id)
+        self.assertEqual(order.currency_id, self.company.currency_id)
+
+    def test_order_in_another_currency_without_pricelist_fails_with_a_hint(self):
+        self.queue_source.pricelist_id = False
+        self.pricelist.action_archive()
+        event = self._receive(_payload())
+        self._run_queue()
+        self.assertEqual(event.state, "dead")
+        self.assertIn("No pricelist in VND", event.last_error)
+        self.assertIn("requeue", event.error_hint)
+
     def test_auto_confirm(self):
         self.queue_source.auto_confirm = True
         self._receive(_payload())

@@ -1,0 +1,90 @@
+import json
+
+from odoo import api, fields, models
+
+from .. import const
+from ..lib import redaction
+
+# Stored bodies are cut here: enough to read an error, never a whole catalogue.
+MAX_STORED_BODY = 10000
+
+
+class OmsIntegrationExchange(models.Model):
+    """One HTTP request sent to a provider and its answer (or the error), as
+    stored on the event that caused it. Headers and bodies are redacted before
+    they are stored: no secret or token is ever kept here."""
+
+    _name = "oms.integration.exchange"
+    _description = "Integration HTTP Exchange"
+    _order = "id desc"
+
+    event_id = fields.Many2one(
+        "oms.integration.event",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
+    source_id = fields.Many2one(related="event_id.source_id", store=True)
+    company_id = fields.Many2one(related="event_id.company_id", store=True)
+    attempt = fields.Integer(readonly=True)
+    method = fields.Char(readonly=True)
+    url = fields.Char(string="URL", readonly=True)
+    request_headers = fields.Text(readonly=True)
+    request_body = fields.Text(readonly=True)
+    status_code = fields.Integer(string="HTTP Status", readonly=True)
+    response_headers = fields.Text(readonly=True)
+    response_body = fields.Text(readonly=True)
+    error = fields.Text(readonly=True, help="The transport error, when no answer came.")
+    outcome = fields.Selection(
+        selection=const.EXCHANGE_OUTCOMES, readonly=True, required=True
+    )
+    duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 3))
+
+    @api.depends("method", "url", "status_code", "outcome")
+    def _compute_display_name(self):
+        for exchange in self:
+            answer = exchange.status_code or exchange.outcome
+            exchange.display_name = f"{exchange.method} {exchange.url} -> {answer}"
+
+    @api.model
+    def _oms_log(
+        self, event, request, response=None, error=None, outcome=None, duration=0.0
+    ):
+        """Store one exchange of ``event``, redacted with every secret of its
+        source (and the usual credential headers and JSON keys)."""
+        secrets = event.source_id._oms_known_secret_values()
+
+        def clean_headers(headers):
+            redacted = redaction.redact_mapping(dict(headers or {}))
+            return redaction.redact_text(
+                json.dumps(redacted, ensure_ascii=False, indent=1), secrets
+            )
+
+        def clean_body(body):
+            if body is None:
+                return False
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", errors="replace")
+            return redaction.redact_text(
+                redaction.redact_json_text(body[:MAX_STORED_BODY]), secrets
+            )
+
+        vals = {
+            "event_id": event.id,
+            "attempt": event.attempts,
+            "method": request.get("method", "POST"),
+            "url": redaction.redact_text(request.get("url") or "", secrets),
+            "request_headers": clean_headers(request.get("headers")),
+            "request_body": clean_body(request.get("body")),
+            "outcome": outcome,
+            "duration": duration,
+            "error": error and redaction.redact_text(str(error), secrets),
+        }
+        if response is not None:
+            vals.update(
+                status_code=response.status_code,
+                response_headers=clean_headers(response.headers),
+                response_body=clean_body(response.text),
+            )
+        return self.sudo().create(vals)

@@ -1,0 +1,448 @@
+"""Status callbacks sent to a provider: the simulator (a real local HTTP
+server) is the receiving end, and the statuses come from real Odoo flows."""
+
+import json
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+from werkzeug.urls import url_parse
+
+from odoo import fields
+from odoo.tests import Form, tagged
+from odoo.tests.common import HOST, _super_send
+
+from ..lib import signatures
+from ..lib.simulator import ProviderSimulator
+from .common import SIGNING_SECRET, OmsIntegrationCommon
+
+API_TOKEN = "tok-outbound-9f8e7d6c5b4a"
+START = datetime(2026, 11, 23, 8, 0, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestOutbound(OmsIntegrationCommon):
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Our requests carry (connect, read) timeouts, which Odoo's test guard
+        # cannot compare; it only lets loopback requests through, so do we.
+        if url_parse(r.url).host in (HOST, "localhost"):
+            return _super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.simulator = ProviderSimulator().start()
+        cls.addClassCleanup(cls.simulator.stop)
+        cls.Event = cls.env["oms.integration.event"]
+        cls.shop = cls._create_active_source(
+            scopes=("inbound", "outbound"),
+            name="Status shop",
+            outbound_enabled=True,
+            callback_url=f"{cls.simulator.url}/status",
+            rate_limit=0,  # the limiter has its own test; time is frozen here
+        )
+        cls.shop.api_token = API_TOKEN
+        cls.product.is_storable = False  # consumable: always ready to deliver
+        cls.carrier = cls.env["delivery.carrier"].create(
+            {
+                "name": "Giao Hang Nhanh",
+                "product_id": cls.env["product.product"]
+                .create({"name": "GHN shipping", "type": "service"})
+                .id,
+            }
+        )
+        cls.env["oms.integration.mapping"].create(
+            {
+                "source_id": cls.shop.id,
+                "kind": "carrier",
+                "external_code": "GHN",
+                "carrier_id": cls.carrier.id,
+                "state": "mapped",
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.simulator.callbacks.clear()
+        self.simulator.scripted.clear()
+        self.simulator.requests.clear()
+
+    # === HELPERS === #
+
+    def _order(self, external_id="EXT-1001", quantity=5, source=None):
+        return self.env["sale.order"].create(
+            {
+                "partner_id": self.partner.id,
+                "oms_source_id": (source or self.shop).id,
+                "oms_external_id": external_id,
+                "oms_external_ref": f"WEB/{external_id}",
+                "order_line": [
+                    fields.Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "product_uom_qty": quantity,
+                            "oms_external_line_id": "1",
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _send(self):
+        return self.Event._cron_send_statuses(commit=False)
+
+    def _sent(self):
+        """The status bodies the provider received, in order."""
+        return [json.loads(callback["body"]) for callback in self.simulator.callbacks]
+
+    def _statuses(self, order):
+        return self.Event.search(
+            [("sale_order_id", "=", order.id), ("direction", "=", "outbound")],
+            order="id",
+        )
+
+    def _validate(self, picking, quantity=None, backorder=True):
+        if quantity is not None:
+            picking.move_ids.quantity = quantity
+        picking.move_ids.picked = True
+        action = picking.button_validate()
+        if isinstance(action, dict) and action.get("res_model"):
+            wizard = Form(
+                self.env[action["res_model"]].with_context(**action["context"])
+            ).save()
+            wizard.process() if backorder else wizard.process_cancel_backorder()
+
+    # === TESTS: STATUSES FROM REAL FLOWS === #
+
+    def test_confirmation_sends_approved_then_processing_signed(self):
+        order = self._order()
+        order.action_confirm()
+        events = self._statuses(order)
+        self.assertEqual(events.mapped("status"), ["approved", "processing"])
+        self.assertFalse(self.simulator.callbacks, "nothing is sent in the transaction")
+
+        self._send()
+
+        self.assertEqual(
+            [b["status"] for b in self._sent()], ["approved", "processing"]
+        )
+        approved = self._sent()[0]
+        self.assertEqual(approved["type"], "order.status")
+        self.assertEqual(approved["order"], {"id": "EXT-1001", "name": "WEB/EXT-1001"})
+        self.assertEqual(approved["odoo"], {"sale_order": order.name})
+        self.assertRegex(approved["occurred_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        callback = self.simulator.callbacks[0]
+        self.assertEqual(callback["path"], "/status")
+        self.assertEqual(callback["headers"]["webhook-id"], events[0].delivery_id)
+        result = signatures.verify(
+            "standard_webhooks",
+            [SIGNING_SECRET],
+            callback["headers"],
+            callback["body"],
+        )
+        self.assertTrue(result.ok, result)
+        self.assertEqual(events.mapped("state"), ["done", "done"])
+        self.assertEqual(order.oms_last_status, "processing")
+        self.assertTrue(order.oms_last_status_at)
+
+    def test_validated_delivery_with_tracking_sends_delivered_complete(self):
+        order = self._order(quantity=5)
+        order.action_confirm()
+        picking = order.picking_ids
+        picking.write(
+            {"carrier_id": self.carrier.id, "carrier_tracking_ref": "GHN123456789"}
+        )
+        self._validate(picking)
+        self._send()
+
+        delivered = self._sent()[-1]
+        self.assertEqual(delivered["status"], "delivered")
+        self.assertIs(delivered["complete"], True)
+        self.assertEqual(
+            delivered["tracking"], {"carrier": "GHN", "number": "GHN123456789"}
+        )
+        self.assertEqual(
+            delivered["lines"], [{"id": "1", "sku": "SP001", "quantity_delivered": 5}]
+        )
+        self.assertEqual(order.oms_last_status, "delivered")
+
+    def test_partial_delivery_then_backorder(self):
+        order = self._order(quantity=5)
+        order.action_confirm()
+        self._validate(order.picking_ids, quantity=2)
+        backorder = order.picking_ids.filtered(lambda p: p.state != "done")
+        self.assertEqual(len(backorder), 1)
+        self._validate(backorder)
+        self._send()
+
+        sent = self._sent()
+        self.assertEqual(
+            [b["status"] for b in sent],
+            ["approved", "processing", "delivered", "delivered"],
+            "processing is sent once, for the first delivery",
+        )
+        partial, final = sent[2], sent[3]
+        self.assertIs(partial["complete"], False)
+        self.assertEqual(partial["lines"][0]["quantity_delivered"], 2)
+        self.assertIs(final["complete"], True)
+        self.assertEqual(final["lines"][0]["quantity_delivered"], 5)
+
+    def test_cancellation_sends_cancelled(self):
+        order = self._order()
+        order.action_confirm()
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self._send()
+        self.assertEqual(
+            [b["status"] for b in self._sent()], ["approved", "processing", "cancelled"]
+        )
+
+    def test_cancellation_asked_by_the_provider_is_not_echoed(self):
+        order = self._order()
+        order.with_context(
+            disable_cancel_warning=True, oms_from_provider_cancel=True
+        ).action_cancel()
+        self.assertFalse(self._statuses(order))
+
+    def test_rolled_back_confirmation_sends_nothing(self):
+        order = self._order()
+        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            order.action_confirm()
+            self.assertEqual(len(self._statuses(order)), 2)
+            raise RuntimeError("the user's transaction fails after the confirmation")
+        self.env.invalidate_all()
+        self.assertFalse(self._statuses(order))
+        self._send()
+        self.assertFalse(self.simulator.callbacks)
+
+    def test_orders_of_other_sources_or_without_consent_cost_nothing(self):
+        plain = self._create_order()
+        plain.action_confirm()
+        silent = self._create_active_source(
+            scopes=("inbound",),
+            name="No outbound consent",
+            outbound_enabled=True,
+            callback_url=f"{self.simulator.url}/status",
+        )
+        order = self._order(source=silent)
+        order.action_confirm()
+        self.assertFalse(
+            self.Event.search([("direction", "=", "outbound")]).filtered(
+                lambda e: e.sale_order_id in (plain | order)
+            )
+        )
+        self._send()
+        self.assertFalse(self.simulator.callbacks)
+
+    def test_consent_revoked_before_sending_sends_nothing(self):
+        order = self._order()
+        order.action_confirm()
+        self.shop._oms_revoke_consent(("outbound",), "Provider contract ended")
+        self._send()
+        self.assertFalse(self.simulator.callbacks)
+        self.assertEqual(set(self._statuses(order).mapped("state")), {"dead"})
+
+    def test_paused_source_keeps_its_statuses_until_active(self):
+        self.shop._oms_pause("Provider maintenance")
+        order = self._order()
+        order.action_confirm()
+        self.assertEqual(len(self._statuses(order)), 2)
+        self._send()
+        self.assertFalse(self.simulator.callbacks)
+        self.assertEqual(self._statuses(order)[0].attempts, 0)
+        self.shop.action_activate()
+        with freeze_time(fields.Datetime.now() + timedelta(hours=1)):
+            self._send()
+        self.assertEqual(len(self.simulator.callbacks), 2)
+
+    def test_regression_is_recorded_not_sent(self):
+        order = self._order()
+        order.action_confirm()
+        self._validate(order.picking_ids)
+        regression = order._oms_queue_status("approved")
+        self.assertEqual(regression.state, "discarded")
+        self.assertIn("backwards", regression.discard_reason)
+        self.assertIn("backwards", " ".join(self._messages_of(order).mapped("body")))
+        self._send()
+        self.assertEqual(
+            [b["status"] for b in self._sent()], ["approved", "processing", "delivered"]
+        )
+
+    # === TESTS: DELIVERY GUARANTEES === #
+
+    def test_provider_down_for_the_first_event_keeps_the_order(self):
+        with freeze_time(START) as frozen:
+            self.simulator.script(503, {"error": "maintenance"})
+            order = self._order()
+            order.action_confirm()
+            approved, processing = self._statuses(order)
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 1)
+            self.assertEqual(approved.state, "failed")
+            self.assertEqual(processing.state, "pending", "waits for approved")
+            self.assertGreater(approved.next_attempt_at, START)
+
+            frozen.move_to(START + timedelta(hours=2))
+            self._send()
+
+        sent = self.simulator.callbacks
+        self.assertEqual(
+            [json.loads(c["body"])["status"] for c in sent],
+            ["approved", "approved", "processing"],
+        )
+        # One idempotency key per event, the same at every attempt.
+        self.assertEqual(
+            sent[0]["headers"]["webhook-id"], sent[1]["headers"]["webhook-id"]
+        )
+        self.assertEqual(sent[0]["headers"]["webhook-id"], approved.delivery_id)
+        self.assertNotEqual(
+            sent[1]["headers"]["webhook-id"], sent[2]["headers"]["webhook-id"]
+        )
+        self.assertEqual((approved | processing).mapped("state"), ["done", "done"])
+        self.assertEqual(approved.attempts, 2)
+        self.assertEqual(len(approved.exchange_ids), 2)
+
+    def test_retry_after_is_honoured(self):
+        with freeze_time(START) as frozen:
+            self.simulator.script(429, {"error": "slow down"}, {"Retry-After": "900"})
+            order = self._order()
+            order.action_confirm()
+            approved = self._statuses(order)[0]
+            self._send()
+            self.assertEqual(approved.state, "failed")
+            self.assertGreaterEqual(
+                approved.next_attempt_at, START + timedelta(seconds=900)
+            )
+            frozen.move_to(START + timedelta(seconds=899))
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 1, "not before Retry-After")
+            frozen.move_to(START + timedelta(seconds=901))
+            self._send()
+        self.assertEqual(approved.state, "done")
+
+    def test_permanent_refusal_goes_to_the_dead_letter_queue_redacted(self):
+        self.simulator.script(
+            400,
+            {
+                "error": f"unknown order EXT-1001 (your token {API_TOKEN})",
+                "token": API_TOKEN,
+            },
+        )
+        order = self._order()
+        order.action_confirm()
+        approved, processing = self._statuses(order)
+        self._send()
+        self.assertEqual(approved.state, "dead")
+        self.assertIn("HTTP 400", approved.last_error)
+        self.assertIn("unknown order EXT-1001", approved.last_error)
+        self.assertIn("Retry", approved.error_hint)
+        self.assertEqual(approved.dead_letter_ids.state, "open")
+        # A dead letter does not block the next status.
+        self.assertEqual(processing.state, "done")
+        self._assert_no_secret_stored()
+
+    def test_nothing_secret_is_stored_in_any_log(self):
+        self.simulator.script(
+            500,
+            {
+                "echo": {
+                    "authorization": f"Bearer {API_TOKEN}",
+                    "secret": SIGNING_SECRET,
+                }
+            },
+            {"X-Debug": API_TOKEN},
+        )
+        order = self._order()
+        order.action_confirm()
+        self._send()
+        self.assertTrue(self.Event.search([("exchange_ids", "!=", False)]))
+        self._assert_no_secret_stored()
+
+    def _assert_no_secret_stored(self):
+        self.env.flush_all()
+        for table in (
+            "oms_integration_exchange",
+            "oms_integration_event",
+            "oms_integration_dead_letter",
+            "mail_message",
+        ):
+            self.env.cr.execute(f"SELECT row_to_json(t)::text FROM {table} t")  # noqa: S608
+            rows = " ".join(row[0] for row in self.env.cr.fetchall())
+            for secret in (API_TOKEN, SIGNING_SECRET):
+                self.assertNotIn(secret, rows, f"a secret is stored in {table}")
+
+    # === TESTS: RATE LIMIT AND CIRCUIT BREAKER === #
+
+    def test_rate_limit_spaces_requests(self):
+        self.shop.rate_limit = 2  # per minute: one request every 30 seconds
+        with freeze_time(START) as frozen:
+            orders = self._order("EXT-A") | self._order("EXT-B")
+            orders.action_confirm()
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 1)
+            waiting = self.Event.search(
+                [("sale_order_id", "in", orders.ids), ("state", "=", "pending")]
+            )
+            self.assertEqual(len(waiting), 3)
+            self.assertEqual(set(waiting.mapped("attempts")), {0}, "not an attempt")
+            frozen.move_to(START + timedelta(seconds=29))
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 1)
+            frozen.move_to(START + timedelta(seconds=31))
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 2)
+
+    def test_circuit_breaker_pauses_then_resumes(self):
+        self.shop.write({"circuit_threshold": 2, "circuit_cooldown": 600})
+        with freeze_time(START) as frozen:
+            self.simulator.script(503, {"error": "down"}, times=50)
+            orders = self._order("EXT-A") | self._order("EXT-B") | self._order("EXT-C")
+            orders.action_confirm()
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 2, "stops after 2 failures")
+            self.assertEqual(
+                self.shop.circuit_open_until, START + timedelta(seconds=600)
+            )
+            self.assertIn(
+                "paused", " ".join(self._messages_of(self.shop).mapped("body"))
+            )
+            # Retries are due, but the circuit holds: no request storm.
+            frozen.move_to(START + timedelta(seconds=599))
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 2)
+
+            # After the cool-down, one request probes; still down: open again.
+            frozen.move_to(START + timedelta(seconds=601))
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 3)
+            self.assertTrue(self.shop.circuit_open_until)
+
+            # The provider is back: everything goes, in order, and it closes.
+            self.simulator.scripted.clear()
+            frozen.move_to(START + timedelta(hours=3))
+            self._send()
+        statuses = self.Event.search([("sale_order_id", "in", orders.ids)])
+        self.assertEqual(set(statuses.mapped("state")), {"done"})
+        self.assertEqual(self.shop.circuit_failures, 0)
+        self.assertFalse(self.shop.circuit_open_until)
+        self.assertIn("resumed", " ".join(self._messages_of(self.shop).mapped("body")))
+
+    # === TESTS: TEST CALLBACK === #
+
+    def test_send_test_callback_shows_the_answer(self):
+        self.simulator.script(200, {"received": True})
+        action = self.shop.with_user(self.oms_manager).action_send_test_callback()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("HTTP 200", action["params"]["message"])
+        self.assertEqual(
+            json.loads(self.simulator.callbacks[0]["body"])["type"], "test"
+        )
+
+        self.simulator.script(401, {"error": "bad signature"})
+        action = self.shop.with_user(self.oms_manager).action_send_test_callback()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("bad signature", action["params"]["message"])
+        test_events = self.Event.search(
+            [("source_id", "=", self.shop.id), ("event_type", "=", "test")]
+        )
+        self.assertEqual(sorted(test_events.mapped("state")), ["discarded", "done"])

@@ -1,0 +1,71 @@
+from datetime import datetime, timedelta, timezone
+
+from oms_lib import outbound
+
+NOW = datetime(2026, 11, 23, 8, 0, 0)
+
+
+def test_answers_are_classified_as_the_contract_says():
+    assert outbound.classify_status(200) == outbound.DELIVERED
+    assert outbound.classify_status(204) == outbound.DELIVERED
+    for retried in (408, 429, 500, 502, 503, 504):
+        assert outbound.classify_status(retried) == outbound.RETRY, retried
+    for refused in (301, 400, 401, 403, 404, 409, 410, 422):
+        assert outbound.classify_status(refused) == outbound.PERMANENT, refused
+
+
+def test_only_5xx_and_no_answer_are_transport_failures():
+    assert outbound.is_transport_failure(None)
+    assert outbound.is_transport_failure(503)
+    assert not outbound.is_transport_failure(429)
+    assert not outbound.is_transport_failure(400)
+
+
+def test_retry_after_in_seconds_or_as_an_http_date():
+    assert outbound.parse_retry_after("120") == 120
+    assert outbound.parse_retry_after(" 7 ") == 7
+    now = datetime(2026, 11, 23, 8, 0, 0, tzinfo=timezone.utc)
+    assert outbound.parse_retry_after("Mon, 23 Nov 2026 08:01:30 GMT", now) == 90
+    assert outbound.parse_retry_after("Mon, 23 Nov 2026 07:00:00 GMT", now) == 0
+    assert outbound.parse_retry_after("999999999", maximum=3600) == 3600
+    for unreadable in (None, "", "soon", "-5", "1.5"):
+        assert outbound.parse_retry_after(unreadable) is None, unreadable
+
+
+def test_rate_limit_spaces_requests_and_never_exceeds_the_limit():
+    limit = 6  # one request every 10 seconds
+    tat, sent, moment = None, [], NOW
+    for _ in range(600):  # ten minutes, asking every second
+        decision = outbound.rate_acquire(tat, moment, limit)
+        if decision.allowed:
+            tat = decision.next_tat
+            sent.append(moment)
+        else:
+            assert 0 < decision.wait <= 10
+        moment += timedelta(seconds=1)
+    assert len(sent) == 60
+    for start in sent:
+        window = [s for s in sent if start <= s < start + timedelta(seconds=60)]
+        assert len(window) <= limit
+
+
+def test_no_rate_limit_when_zero():
+    decision = outbound.rate_acquire(NOW + timedelta(hours=1), NOW, 0)
+    assert decision.allowed
+
+
+def test_circuit_opens_at_the_threshold_and_closes_on_success():
+    state = outbound.CircuitState()
+    state = outbound.circuit_after_failure(state, NOW, 3, 300)
+    state = outbound.circuit_after_failure(state, NOW, 3, 300)
+    assert not state.is_open(NOW)
+    state = outbound.circuit_after_failure(state, NOW, 3, 300)
+    assert state.is_open(NOW)
+    assert state.open_until == NOW + timedelta(seconds=300)
+    assert not state.is_open(NOW + timedelta(seconds=301))
+    # Half-open: the probe fails, it opens again at once.
+    later = NOW + timedelta(seconds=301)
+    state = outbound.circuit_after_failure(state, later, 3, 300)
+    assert state.is_open(later)
+    state = outbound.circuit_after_success()
+    assert state.failures == 0 and not state.is_open(later)
