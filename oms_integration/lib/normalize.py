@@ -103,6 +103,22 @@ class ParseResult:
         return not self.errors
 
 
+@dataclass
+class DeliveryItem:
+    """One order of a delivery, to be stored as an event of its own.
+
+    ``raw`` is what the event keeps as its payload and what the provider's
+    parser gets again when the queue processes it: the whole delivery when it
+    carries one order, that order alone when it carries several (so that one
+    invalid order never blocks the valid ones).
+    """
+
+    raw: str
+    result: ParseResult
+    index: int = 0
+    external_id: str | None = None
+
+
 def text(value):
     """Stripped text in Unicode NFC (Vietnamese arrives as NFC or NFD)."""
     if value is None:

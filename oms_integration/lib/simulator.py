@@ -10,6 +10,10 @@ Polling API (the compatible provider's, documented in docs/providers.md):
 ``{"orders": [<canonical order>...], "next_page": <n + 1> | null}``, orders
 sorted by ``updated_at`` then ``id``. Any ``POST`` is recorded as a
 callback.
+
+Provider addons subclass it to play their provider: they override
+:meth:`ProviderSimulator.handle_get` and :meth:`ProviderSimulator.handle_post`
+(scripted answers and the recording of requests and callbacks stay here).
 """
 
 import json
@@ -84,7 +88,45 @@ class ProviderSimulator:
         more = start + page_size < len(orders)
         return {"orders": chunk, "next_page": page + 1 if more else None}
 
+    # --- answering (what a subclass overrides) -------------------------------
+
+    def handle_get(self, path, query, headers):
+        """Answer a GET that no scripted answer took: ``(status, body dict,
+        headers dict)``. ``query`` maps each parameter to its last value;
+        ``headers`` is case-insensitive. Serves the compatible polling API."""
+        if path.rstrip("/") != "/orders":
+            return 404, {"error": "not found"}, {}
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, {"error": "invalid token"}, {}
+        try:
+            page = self.page(
+                query.get("updated_since"),
+                int(query.get("page", 1)),
+                int(query.get("page_size", 50)),
+            )
+        except ValueError as exc:
+            return 400, {"error": str(exc)}, {}
+        return 200, page, {}
+
+    def handle_post(self, path, headers, body):
+        """Answer a POST that no scripted answer took (it is recorded in
+        ``callbacks`` either way): ``(status, body dict, headers dict)``."""
+        return 200, {"ok": True}, {}
+
     # --- pushing to Odoo -----------------------------------------------------
+
+    @staticmethod
+    def standard_webhooks_headers(secret, body, msg_id=None):
+        """The Standard Webhooks headers signing ``body`` (bytes) now."""
+        msg_id = msg_id or f"msg_{time.time_ns()}"
+        sent_at = int(time.time())
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(sent_at),
+            "webhook-signature": signatures.standard_webhooks_sign(
+                secret, msg_id, sent_at, body
+            ),
+        }
 
     @staticmethod
     def push(webhook_url, secret, payload, msg_id=None, timeout=10):
@@ -92,15 +134,9 @@ class ProviderSimulator:
         import requests
 
         body = json.dumps(payload).encode()
-        msg_id = msg_id or f"msg_{time.time_ns()}"
-        sent_at = int(time.time())
         headers = {
             "Content-Type": "application/json",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(sent_at),
-            "webhook-signature": signatures.standard_webhooks_sign(
-                secret, msg_id, sent_at, body
-            ),
+            **ProviderSimulator.standard_webhooks_headers(secret, body, msg_id),
         }
         return requests.post(webhook_url, data=body, headers=headers, timeout=timeout)
 
@@ -133,36 +169,26 @@ class ProviderSimulator:
                 if scripted:
                     return self._answer(*scripted)
                 parts = urlsplit(self.path)
-                if parts.path.rstrip("/") != "/orders":
-                    return self._answer(404, {"error": "not found"})
-                if self.headers.get("Authorization") != f"Bearer {simulator.token}":
-                    return self._answer(401, {"error": "invalid token"})
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                try:
-                    page = simulator.page(
-                        query.get("updated_since"),
-                        int(query.get("page", 1)),
-                        int(query.get("page_size", 50)),
-                    )
-                except ValueError as exc:
-                    return self._answer(400, {"error": str(exc)})
-                return self._answer(200, page)
+                return self._answer(
+                    *simulator.handle_get(parts.path, query, self.headers)
+                )
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                scripted = self._scripted()
+                answer = self._scripted() or simulator.handle_post(
+                    urlsplit(self.path).path, self.headers, raw
+                )
                 with simulator.lock:
                     simulator.callbacks.append(
                         {
                             "path": self.path,
                             "headers": dict(self.headers),
                             "body": raw,
-                            "status": scripted[0] if scripted else 200,
+                            "status": answer[0],
                         }
                     )
-                if scripted:
-                    return self._answer(*scripted)
-                return self._answer(200, {"ok": True})
+                return self._answer(*answer)
 
         return Handler

@@ -706,60 +706,130 @@ class OmsIntegrationEvent(models.Model):
             if existing:
                 return 200, {"status": "duplicate", "event_id": existing.id}
 
-        parsed = source._oms_parse_delivery(body)
-        if parsed.errors:
-            errors = [issue.as_dict() for issue in parsed.errors]
-            event = self._oms_store_delivery(
-                source,
-                {
-                    "delivery_id": delivery_id or None,
-                    "payload": raw,
-                    "payload_hash": payload_hash,
-                    "headers": stored_headers,
-                    "state": "failed",
-                    "next_attempt_at": False,
-                    "last_error": "\n".join(
-                        f"{e['path']}: {e['message']}" for e in errors
-                    ),
-                    "error_hint": self.env._(
-                        "The provider sent an order that does not follow its "
-                        "format (see the errors). Ask the provider to fix it "
-                        "and send it again, then discard this event."
-                    ),
-                },
+        items, errors = source._oms_split_delivery(body)
+        if errors or not any(item.result.ok for item in items):
+            errors = list(errors) + [e for item in items for e in item.result.errors]
+            return self._oms_reject_delivery(
+                source, delivery_id, raw, payload_hash, stored_headers, errors
             )
-            if event is None:  # the same invalid delivery, sent twice at once
-                existing = self._oms_find_delivery(source, delivery_id)
-                return 200, {"status": "duplicate", "event_id": existing.id}
-            return 422, {"status": "rejected", "errors": errors}
 
-        created = self.browse()
-        for index, order in enumerate(parsed.orders):
-            order_delivery_id = source._oms_get_delivery_id(headers, order, index)
-            duplicate = self._oms_find_same_version(source, order, payload_hash)
-            if duplicate:
-                return 200, {"status": "duplicate", "event_id": duplicate.id}
-            event = self._oms_store_delivery(
-                source,
-                {
-                    "delivery_id": order_delivery_id,
-                    "event_type": order.event_type,
-                    "external_order_id": order.external_id,
-                    "external_updated_at": self._oms_naive(order.updated_at),
-                    "payload": raw,
-                    "payload_hash": payload_hash,
-                    "headers": stored_headers,
-                },
-            )
-            if event is None:
-                existing = self._oms_find_delivery(source, order_delivery_id)
-                return 200, {"status": "duplicate", "event_id": existing.id}
-            created |= event
+        created, duplicates, rejected = self.browse(), self.browse(), []
+        for item in items:
+            item_hash = self._oms_hash_payload(item.raw)
+            item_delivery_id = source._oms_get_delivery_id(headers, item)
+            if not item.result.ok:
+                event = self._oms_store_invalid_item(
+                    source, item, item_delivery_id, item_hash, stored_headers
+                )
+                rejected.append(
+                    {
+                        "index": item.index,
+                        "external_id": item.external_id,
+                        "errors": [e.as_dict() for e in item.result.errors],
+                    }
+                )
+                continue
+            for order in item.result.orders:
+                duplicate = self._oms_find_same_version(source, order, item_hash)
+                if duplicate:
+                    duplicates |= duplicate
+                    continue
+                event = self._oms_store_delivery(
+                    source,
+                    {
+                        "delivery_id": item_delivery_id,
+                        "event_type": order.event_type,
+                        "external_order_id": order.external_id,
+                        "external_updated_at": self._oms_naive(order.updated_at),
+                        "payload": item.raw,
+                        "payload_hash": item_hash,
+                        "headers": stored_headers,
+                    },
+                )
+                if event is None:  # the same delivery, stored concurrently
+                    duplicates |= self._oms_find_delivery(source, item_delivery_id)
+                    continue
+                created |= event
+        if not created:
+            if duplicates:
+                return 200, {"status": "duplicate", "event_id": duplicates[:1].id}
+            errors = [e for item in items for e in item.result.errors]
+            return 422, {"status": "rejected", "errors": [e.as_dict() for e in errors]}
         source._oms_trigger_queue()
         answer = {"status": "queued", "event_id": created[:1].id}
         if len(created) > 1:
             answer["event_ids"] = created.ids
+        if rejected:
+            answer["rejected"] = rejected
         return 202, answer
+
+    @api.model
+    def _oms_reject_delivery(
+        self, source, delivery_id, raw, payload_hash, headers, errors
+    ):
+        """Keep an authentic delivery that holds no valid order as a failed
+        event (nothing authentic is lost) and answer 422 with the errors."""
+        errors = [issue.as_dict() for issue in errors] or [
+            {"path": "$", "message": "the delivery holds no order"}
+        ]
+        event = self._oms_store_delivery(
+            source,
+            {
+                "delivery_id": delivery_id or None,
+                "payload": raw,
+                "payload_hash": payload_hash,
+                "headers": headers,
+                "state": "failed",
+                "next_attempt_at": False,
+                "last_error": "\n".join(f"{e['path']}: {e['message']}" for e in errors),
+                "error_hint": self._oms_invalid_hint(),
+            },
+        )
+        if event is None:  # the same invalid delivery, sent twice at once
+            existing = self._oms_find_delivery(source, delivery_id)
+            return 200, {"status": "duplicate", "event_id": existing.id}
+        return 422, {"status": "rejected", "errors": errors}
+
+    @api.model
+    def _oms_store_invalid_item(self, source, item, delivery_id, payload_hash, headers):
+        """One invalid order of a delivery that holds valid ones too: a failed
+        event of its own, once (a redelivery of it is not stored again)."""
+        if self.sudo().search_count(
+            [
+                ("source_id", "=", source.id),
+                ("direction", "=", "inbound"),
+                ("payload_hash", "=", payload_hash),
+            ],
+            limit=1,
+        ):
+            return self.browse()
+        return (
+            self._oms_store_delivery(
+                source,
+                {
+                    "delivery_id": delivery_id,
+                    "external_order_id": item.external_id or False,
+                    "payload": item.raw,
+                    "payload_hash": payload_hash,
+                    "headers": headers,
+                    "state": "failed",
+                    "next_attempt_at": False,
+                    "last_error": "\n".join(
+                        f"{e.path}: {e.message}" for e in item.result.errors
+                    ),
+                    "error_hint": self._oms_invalid_hint(),
+                },
+            )
+            or self.browse()
+        )
+
+    @api.model
+    def _oms_invalid_hint(self):
+        return self.env._(
+            "The provider sent an order that does not follow its format (see the "
+            "errors). Ask the provider to fix it and send it again, then discard "
+            "this event."
+        )
 
     @api.model
     def _oms_keep_raw_delivery(self, source, headers, body):

@@ -370,7 +370,7 @@ class OmsIntegrationSource(models.Model):
     def _compute_secret_inputs(self):
         # Write-only: a stored secret is never displayed again.
         for source in self:
-            for field_name in const.SECRET_FIELDS:
+            for field_name in self._oms_secret_fields():
                 source[field_name] = False
 
     @api.depends(*const.SECRET_FIELDS.values())
@@ -378,7 +378,7 @@ class OmsIntegrationSource(models.Model):
     def _compute_secrets_set(self):
         for source in self:
             stored = source.sudo()
-            for field_name, stored_field in const.SECRET_FIELDS.items():
+            for field_name, stored_field in self._oms_secret_fields().items():
                 source[f"{field_name}_set"] = bool(stored[stored_field])
 
     def _compute_secret_key_missing(self):
@@ -563,10 +563,10 @@ class OmsIntegrationSource(models.Model):
         """Clear the secret named in the context key ``oms_secret``."""
         self.ensure_one()
         field_name = self.env.context.get("oms_secret")
-        if field_name not in const.SECRET_FIELDS:
+        if field_name not in self._oms_secret_fields():
             raise UserError(self.env._("Unknown secret."))
         self._oms_check_manager()
-        self.sudo()[const.SECRET_FIELDS[field_name]] = False
+        self.sudo()[self._oms_secret_fields()[field_name]] = False
         self.message_post(
             body=self.env._(
                 "%(field)s was cleared.", field=self._fields[field_name].string
@@ -586,7 +586,7 @@ class OmsIntegrationSource(models.Model):
                 )
             )
         for source in self.sudo():
-            for stored_field in const.SECRET_FIELDS.values():
+            for stored_field in self._oms_secret_fields().values():
                 if source[stored_field]:
                     source[stored_field] = secretbox.reseal(
                         source[stored_field], key_list
@@ -851,6 +851,14 @@ class OmsIntegrationSource(models.Model):
         )
         return secretbox.parse_keys(raw)
 
+    def _oms_secret_fields(self):
+        """``{input field: stored encrypted field}`` of every secret of a
+        source. Provider addons add theirs (``dict(super()..., **mine)``),
+        with an input field computed by ``_compute_secret_inputs`` and an
+        inverse calling ``_oms_store_secret_inputs``: they are then encrypted,
+        write-only and redacted like the core's."""
+        return dict(const.SECRET_FIELDS)
+
     def _oms_store_secret_inputs(self, field_name):
         for source in self:
             value = source[field_name]
@@ -875,7 +883,7 @@ class OmsIntegrationSource(models.Model):
             sealed = secretbox.seal(value, key_list)
         except secretbox.SecretKeyError as exc:
             raise UserError(str(exc)) from exc
-        self.sudo()[const.SECRET_FIELDS[field_name]] = sealed
+        self.sudo()[self._oms_secret_fields()[field_name]] = sealed
         _logger.info(
             "Secret %s of integration source %s was set by user %s",
             field_name,
@@ -890,7 +898,7 @@ class OmsIntegrationSource(models.Model):
         result in a log, a message, an error or a stored payload.
         """
         self.ensure_one()
-        stored = self.sudo()[const.SECRET_FIELDS[field_name]]
+        stored = self.sudo()[self._oms_secret_fields()[field_name]]
         try:
             return secretbox.unseal(stored, self._oms_secret_keys())
         except secretbox.SecretKeyError as exc:
@@ -918,7 +926,7 @@ class OmsIntegrationSource(models.Model):
         """
         values = []
         for source in self:
-            for field_name in const.SECRET_FIELDS:
+            for field_name in self._oms_secret_fields():
                 try:
                     values.append(source._oms_get_secret(field_name))
                 except UserError:
@@ -982,16 +990,36 @@ class OmsIntegrationSource(models.Model):
             ]
         )
 
-    def _oms_get_delivery_id(self, headers, order, index):
-        """The provider's idempotency key of one order of a delivery.
+    def _oms_split_delivery(self, body):
+        """Split one delivery into its orders: ``(items, errors)``.
+
+        ``items`` is a list of ``normalize.DeliveryItem`` (the raw payload to
+        store for each order and its parse result), ``errors`` the
+        ``ValidationIssue`` of the delivery as a whole (not JSON, unknown
+        event). Providers whose deliveries carry several orders override this
+        so that each order is stored, validated and deduplicated on its own.
+        The default is one item: the whole delivery, parsed by
+        ``_oms_parse_delivery``.
+        """
+        self.ensure_one()
+        raw = (
+            body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+        )
+        result = self._oms_parse_delivery(body)
+        external_id = result.orders[0].external_id if result.orders else None
+        return [normalize.DeliveryItem(raw, result, 0, external_id)], []
+
+    def _oms_get_delivery_id(self, headers, item):
+        """The provider's idempotency key of one order of a delivery
+        (``item``: a ``normalize.DeliveryItem``), unique per source.
 
         The compatible provider sends one order per delivery, keyed by the
         ``webhook-id`` header.
         """
         self.ensure_one()
         delivery_id = signatures.header(headers, "webhook-id")
-        if delivery_id and index:
-            return f"{delivery_id}#{index}"
+        if delivery_id and item.index:
+            return f"{delivery_id}#{item.index}"
         return delivery_id or None
 
     def _oms_fetch_page(self, since, page):
