@@ -359,3 +359,14 @@ def test_issues_serialize_for_the_422_answer():
     assert [issue.as_dict() for issue in result.errors] == [
         {"path": "$", "message": "the body is not valid JSON"}
     ]
+
+
+def test_optional_carrier_code_is_read_for_the_mapping_center():
+    data = json.loads((FIXTURES / "order_created.json").read_text())
+    assert (
+        normalize.parse_compatible(json.dumps(data).encode()).orders[0].carrier_code
+        == ""
+    )
+    data["order"]["carrier"] = " GHN "
+    [order] = normalize.parse_compatible(json.dumps(data).encode()).orders
+    assert order.carrier_code == "GHN"

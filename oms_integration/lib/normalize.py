@@ -85,6 +85,8 @@ class NormalizedOrder:
     shipping_address: NormalizedCustomer | None = None
     salesperson_code: str = ""
     salesperson_name: str = ""
+    # The provider's carrier code (Mapping Center, kind carrier), if any.
+    carrier_code: str = ""
     lines: list[NormalizedLine] = field(default_factory=list)
     shipping_amount: Decimal = Decimal(0)
     discount_amount: Decimal = Decimal(0)
@@ -367,6 +369,7 @@ def parse_compatible(body):
         ),
         salesperson_code=text(salesperson.get("id")),
         salesperson_name=text(salesperson.get("name")),
+        carrier_code=text(order.get("carrier")),
         lines=lines,
         shipping_amount=collector.amount(
             order, "shipping_amount", "order.shipping_amount", Decimal(0), minimum=0

@@ -65,6 +65,9 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 missing,
             )
             or source.user_id,
+            "carrier": self._oms_resolve_simple(
+                source, "carrier", order.carrier_code, "", missing
+            ),
             "lines": [],
         }
         for line in order.lines:
@@ -282,6 +285,8 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         warehouse = warehouses[0] if warehouses else source.warehouse_id
         if warehouse:
             vals["warehouse_id"] = warehouse.id
+        if resolved["carrier"]:
+            vals["carrier_id"] = resolved["carrier"].id
         if order.note:
             vals["note"] = order.note
         return vals

@@ -232,6 +232,44 @@ class TestQueueProcessing(OmsIntegrationCommon):
         self.assertEqual(event.state, "done", event.last_error)
         self.assertEqual(len(self._order_of("Q-1001").order_line), 3)
 
+    def test_carrier_and_warehouse_through_the_mapping_center(self):
+        carrier = self.env["delivery.carrier"].create(
+            {
+                "name": "Giao Hang Nhanh",
+                "product_id": self.env["product.product"]
+                .create({"name": "GHN fee", "type": "service"})
+                .id,
+            }
+        )
+        warehouse = self.env["stock.warehouse"].create(
+            {"name": "Kho Thu Duc", "code": "KTD"}
+        )
+        payload = _payload(carrier="GHN")
+        for line in payload["order"]["lines"]:
+            line["warehouse"] = "KHO-TD"
+        event = self._receive(payload)
+        self._run_queue()
+        self.assertEqual(event.state, "dead")
+        self.assertIn("Carrier GHN", event.last_error)
+        self.assertIn("Warehouse KHO-TD", event.last_error)
+        Mapping = self.env["oms.integration.mapping"]
+        unmapped = Mapping.search(
+            [("source_id", "=", self.queue_source.id), ("state", "=", "unmapped")]
+        )
+        self.assertEqual(
+            set(unmapped.mapped("external_code")) & {"GHN", "KHO-TD"}, {"GHN", "KHO-TD"}
+        )
+        unmapped.filtered(lambda m: m.external_code == "GHN").carrier_id = carrier
+        unmapped.filtered(
+            lambda m: m.external_code == "KHO-TD"
+        ).warehouse_id = warehouse
+        event.action_retry_now()
+        self._run_queue()
+        self.assertEqual(event.state, "done", event.last_error)
+        order = self._order_of("Q-1001")
+        self.assertEqual(order.carrier_id, carrier)
+        self.assertEqual(order.warehouse_id, warehouse)
+
     def test_unmapped_salesperson_names_the_value(self):
         payload = _payload(salesperson={"id": "QNV99", "name": "Tran Thi B"})
         event = self._receive(payload)
