@@ -4,7 +4,7 @@ It serves polling pages, records the status callbacks it receives, and
 signs and pushes orders to a running Odoo. Tests start it on a free loopback
 port; ``setup/simulator.sh`` runs it for a live demo.
 
-Polling API (the compatible provider's, documented in docs/providers.md):
+Polling API (the compatible provider's, documented in docs/how-to-add-a-provider.md):
 ``GET /orders?updated_since=<ISO 8601>&page=<n>&page_size=<m>`` with
 ``Authorization: Bearer <token>`` answers
 ``{"orders": [<canonical order>...], "next_page": <n + 1> | null}``, orders

@@ -1030,7 +1030,7 @@ class OmsIntegrationSource(models.Model):
 
         Raise ``OmsProcessingError`` for provider errors (``permanent=False``
         for those worth retrying). The compatible provider implements the
-        polling API of docs/providers.md.
+        polling API of docs/how-to-add-a-provider.md.
         """
         self.ensure_one()
         if self.provider != const.PROVIDER_COMPATIBLE:
