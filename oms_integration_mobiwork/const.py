@@ -15,3 +15,25 @@ DEFAULT_STATUS_LABELS = {
     "delivered": "Đã bán hàng",
     "cancelled": "Đã hủy",
 }
+
+# An order status of our own: the goods left the warehouse (the goods issue,
+# POST /OpenAPI/V1/InventoryExportCustomer), queued before "delivered" (the
+# Bill) when a delivery of a Mobiwork order is validated.
+STATUS_GOODS_ISSUED = "goods_issued"
+# The order statuses of a Mobiwork source happen in (lib.status.is_regression).
+STATUS_ORDER = ("approved", "processing", STATUS_GOODS_ISSUED, "delivered", "cancelled")
+
+# How Mobiwork's deliveries to Odoo are authenticated.
+AUTH_MODES = [
+    ("token", "tokenkey Header (static token)"),
+    ("standard_webhooks", "Standard Webhooks Signature"),
+]
+DEFAULT_AUTH_MODE = "token"
+
+DEFAULT_READ_API_URL = "https://openapi.mobiwork.vn"
+
+# Input field -> encrypted field of the Mobiwork secrets (core's secret helper).
+SECRET_FIELDS = {
+    "mobiwork_token_key": "mobiwork_token_key_encrypted",
+    "mobiwork_read_api_token": "mobiwork_read_api_token_encrypted",
+}

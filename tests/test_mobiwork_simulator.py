@@ -206,6 +206,15 @@ def test_bill_and_goods_issue_are_recorded_and_accepted(sim):
     assert [c["status"] for c in sim.callbacks] == [200, 200]
 
 
+def test_order_statuses_of_our_design_are_recorded_and_accepted(sim):
+    status = {"ma_phieu": "DH-2026-000123", "trang_thai": "Đã duyệt"}
+    response = _post(sim, callbacks.ORDER_STATUS_PATH, status)
+    assert response.status_code == 200
+    assert response.json()["ma_phieu"] == "DH-2026-000123"
+    assert sim.order_statuses == [status]
+    assert sim.bills == [] and sim.goods_issues == []
+
+
 def test_a_wrong_tokenkey_is_refused_but_recorded(sim):
     response = _post(sim, callbacks.BILL_PATH, _bill(), token="nope")
     assert response.status_code == 401

@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_round
@@ -82,13 +84,30 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             )
         if missing:
             names = ", ".join(self._oms_label(*item) for item in missing)
+            hint = self.env._(
+                "Map %(values)s in the Mapping Center (OMS Integration > "
+                "Mapping Center, filter Unmapped), then requeue this event.",
+                values=names,
+            )
+            categories = sorted(
+                {
+                    code
+                    for kind, code, _name in missing
+                    if kind == "tax" and not self._oms_tax_percent(code)
+                }
+            )
+            if categories:
+                # A category such as KCT (not subject to VAT) has no rate to
+                # find a tax by: only a tax mapping can say which tax it is.
+                hint += " " + self.env._(
+                    "%(codes)s is a tax category, not a rate: map it to the "
+                    "company's tax for it (for KCT, a 0%% tax 'not subject to "
+                    "VAT').",
+                    codes=", ".join(categories),
+                )
             raise OmsProcessingError(
                 self.env._("Not mapped: %(values)s.", values=names),
-                hint=self.env._(
-                    "Map %(values)s in the Mapping Center (OMS Integration > "
-                    "Mapping Center, filter Unmapped), then requeue this event.",
-                    values=names,
-                ),
+                hint=hint,
                 unmapped=missing,
             )
         return resolved
@@ -222,10 +241,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         tax = Mapping._oms_resolve(source, "tax", line.tax_rate)
         if tax:
             return tax
-        try:
-            rate = float(Decimal(line.tax_rate.rstrip("%")))
-        except ArithmeticError:
-            rate = None
+        rate = self._oms_tax_percent(line.tax_rate)
         if rate is not None:
             taxes = self.env["account.tax"].search(
                 [
@@ -241,6 +257,15 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 return taxes
         missing.append(("tax", line.tax_rate, ""))
         return None
+
+    @api.model
+    def _oms_tax_percent(self, tax_rate):
+        """The percentage of a tax rate text ("8", "10%"), None for a
+        category without a rate ("KCT")."""
+        try:
+            return float(Decimal(tax_rate.rstrip("%")))
+        except ArithmeticError:
+            return None
 
     # === ORDERS === #
 
@@ -381,6 +406,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         vals["order_line"] = self._oms_line_commands(source, order, resolved)
         sale_order = self.env["sale.order"].with_company(source.company_id).create(vals)
         self._oms_fill_free_prices(sale_order, order)
+        self._oms_note_pricelist_prices(sale_order, order)
         note = self._oms_check_total(source, sale_order, order)
         sale_order.message_post(
             body=self.env._(
@@ -401,6 +427,23 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         for index, so_line in enumerate(product_lines):
             if index in free and so_line.price_unit:
                 so_line.price_unit = 0.0
+
+    @api.model
+    def _oms_note_pricelist_prices(self, sale_order, order):
+        """Say in the order's chatter which lines came without a price, so
+        that a person knows Odoo's pricelist priced them, not the provider."""
+        lines = [
+            self.env._(
+                "Line %(number)s (%(product)s): no price from the provider, the "
+                "pricelist price was used.",
+                number=index,
+                product=line.sku or line.product_external_id,
+            )
+            for index, line in enumerate(order.lines, start=1)
+            if line.price_unit is None and not line.is_free
+        ]
+        if lines:
+            sale_order.message_post(body=Markup("<br/>").join(lines))
 
     @api.model
     def _oms_update(self, event, sale_order, order, resolved):
@@ -429,6 +472,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         )
         sale_order.write(vals)
         self._oms_fill_free_prices(sale_order, order)
+        self._oms_note_pricelist_prices(sale_order, order)
         note = self._oms_check_total(source, sale_order, order)
         sale_order.message_post(
             body=self.env._(

@@ -663,7 +663,9 @@ class OmsIntegrationSource(models.Model):
             if not self._oms_has_webhook_credentials():
                 problems.append(
                     self.env._(
-                        "Set a signing secret: webhooks are refused without one."
+                        "Set the credentials that authenticate webhooks (the "
+                        "signing secret, or the provider's token): webhooks are "
+                        "refused without them."
                     )
                 )
         if self.mode in const.POLLING_MODES:
@@ -1127,6 +1129,14 @@ class OmsIntegrationSource(models.Model):
         )
         return outcome, message, retry_after
 
+    def _oms_is_status_regression(self, previous_status, new_status):
+        """Whether sending ``new_status`` after ``previous_status`` (the last
+        status queued for the order) goes backwards: then it is recorded, not
+        sent. Provider addons adding statuses of their own override this with
+        their order (``lib.status.is_regression(..., order=...)``)."""
+        self.ensure_one()
+        return status_lib.is_regression(previous_status, new_status)
+
     def _oms_request_headers(self):
         """Authentication headers of requests to the provider's API."""
         self.ensure_one()
@@ -1399,11 +1409,21 @@ class OmsIntegrationSource(models.Model):
             slept += wait
 
     def _oms_circuit_open_until(self):
-        """When the circuit breaker of status callbacks is open: until when."""
+        """When the circuit breaker of status callbacks is open: until when.
+
+        Read in a transaction of its own, as it is written: the caller's
+        transaction (a batch of the send cron) took its snapshot before this
+        worker or another one opened the circuit, and would send the rest of
+        its batch to a dead endpoint."""
         self.ensure_one()
-        _tat, _failures, open_until = self._oms_throttle_rows().get(
-            self.id, (None, 0, None)
-        )
+        with self._oms_throttle_cursor() as cr:
+            cr.execute(
+                "SELECT open_until FROM oms_integration_source_throttle "
+                "WHERE source_id = %s",
+                [self.id],
+            )
+            row = cr.fetchone()
+        open_until = row and row[0]
         now = fields.Datetime.now()
         return open_until if open_until and open_until > now else None
 

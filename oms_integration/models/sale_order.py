@@ -142,7 +142,7 @@ class SaleOrder(models.Model):
                 ),
             }
             last = previous[:1].status
-            if status_lib.is_regression(last, status):
+            if source._oms_is_status_regression(last, status):
                 reason = self.env._(
                     "Not sent: %(status)s after %(last)s would go backwards.",
                     status=status,

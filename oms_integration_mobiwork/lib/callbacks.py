@@ -48,6 +48,9 @@ from . import vietnam
 
 BILL_PATH = "/OpenAPI/V1/Bill"
 GOODS_ISSUE_PATH = "/OpenAPI/V1/InventoryExportCustomer"
+# Our design (Mobiwork publishes no status endpoint): statuses other than the
+# Bill and the goods issue are POSTed here as {"ma_phieu", "trang_thai"}.
+ORDER_STATUS_PATH = "/OpenAPI/V1/OrderStatus"
 # The header authenticating calls to Mobiwork's ERP API (and, by default,
 # Mobiwork's webhooks to Odoo).
 TOKEN_HEADER = "tokenkey"

@@ -7,10 +7,12 @@ playing Mobiwork's side.
   ``{"status": true, "data": [<order>...], "total": N}``: the orders put with
   :meth:`MobiworkSimulator.put_sale` created (``cdate``) on those Vietnam
   days, both included, sorted by creation time then ``ma_phieu``.
-- ERP API: ``POST /OpenAPI/V1/Bill`` and
-  ``POST /OpenAPI/V1/InventoryExportCustomer`` with the ``tokenkey`` header
-  are recorded (``callbacks``, as every POST; decoded in :attr:`bills` and
-  :attr:`goods_issues`) and answered ``{"status": true, ...}``;
+- ERP API: ``POST /OpenAPI/V1/Bill``,
+  ``POST /OpenAPI/V1/InventoryExportCustomer`` and (our design)
+  ``POST /OpenAPI/V1/OrderStatus`` with the ``tokenkey`` header
+  are recorded (``callbacks``, as every POST; decoded in :attr:`bills`,
+  :attr:`goods_issues` and :attr:`order_statuses`) and answered
+  ``{"status": true, ...}``;
   :meth:`MobiworkSimulator.script_error` makes the next answers Mobiwork's
   errors ``{"successful": false, "errors": [{"message": ...}]}``.
 - Pushing: :meth:`MobiworkSimulator.push_delivery` POSTs a delivery to Odoo
@@ -91,6 +93,11 @@ class MobiworkSimulator(ProviderSimulator):
         return self._posted(callbacks.BILL_PATH)
 
     @property
+    def order_statuses(self):
+        """The bodies of every order status received (our design), decoded."""
+        return self._posted(callbacks.ORDER_STATUS_PATH)
+
+    @property
     def goods_issues(self):
         """The bodies of every goods issue received, decoded."""
         return self._posted(callbacks.GOODS_ISSUE_PATH)
@@ -129,7 +136,11 @@ class MobiworkSimulator(ProviderSimulator):
         return 200, self.sale_page(first_day, last_day, page_number, page_size), {}
 
     def handle_post(self, path, headers, body):
-        if path not in (callbacks.BILL_PATH, callbacks.GOODS_ISSUE_PATH):
+        if path not in (
+            callbacks.BILL_PATH,
+            callbacks.GOODS_ISSUE_PATH,
+            callbacks.ORDER_STATUS_PATH,
+        ):
             return 404, _error("Not found"), {}
         token = signatures.header(headers, callbacks.TOKEN_HEADER)
         if not signatures.static_token_verify([self.token], token).ok:
@@ -140,10 +151,10 @@ class MobiworkSimulator(ProviderSimulator):
             data = None
         if not isinstance(data, dict):
             return 400, _error("The body must be a JSON object"), {}
-        if path == callbacks.BILL_PATH:
-            number = data.get("ma_phieu")
-        else:
+        if path == callbacks.GOODS_ISSUE_PATH:
             number = data.get("ma_don_lien_quan")
+        else:
+            number = data.get("ma_phieu")
         return 200, {"status": True, "message": "Success", "ma_phieu": number}, {}
 
     # --- pushing to Odoo -----------------------------------------------------

@@ -1,12 +1,411 @@
-from odoo import fields, models
+import base64
+import hashlib
+import json
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.oms_integration import const as core_const
+from odoo.addons.oms_integration.exceptions import OmsProcessingError
+from odoo.addons.oms_integration.lib import normalize, outbound, redaction
+from odoo.addons.oms_integration.lib import status as status_lib
 
 from .. import const
+from ..lib import callbacks, parser
 
 
 class OmsIntegrationSource(models.Model):
     _inherit = "oms.integration.source"
 
+    # === FIELDS === #
+
     provider = fields.Selection(
         selection_add=[(const.PROVIDER_CODE, "Mobiwork")],
         ondelete={const.PROVIDER_CODE: "set default"},
     )
+    mobiwork_auth_mode = fields.Selection(
+        selection=const.AUTH_MODES,
+        string="Mobiwork Webhook Authentication",
+        default=const.DEFAULT_AUTH_MODE,
+        help="tokenkey: Mobiwork's own scheme, a fixed token in the tokenkey "
+        "header (anyone who sees one request can replay it). Standard Webhooks: "
+        "each delivery signed with the source's signing secret; choose it when "
+        "your Mobiwork tenant can sign.",
+    )
+    mobiwork_org_id = fields.Char(
+        string="Mobiwork Organisation ID",
+        help="Your organisation's id in Mobiwork (orgid), given by Mobiwork.",
+    )
+    # Stored in the core's fields, so that consent (its destination host),
+    # URL checks and activation rules apply unchanged.
+    mobiwork_api_url = fields.Char(
+        string="Mobiwork ERP API URL",
+        related="callback_url",
+        readonly=False,
+        help="Base URL of Mobiwork's ERP API, where the Bill, the goods issue "
+        "and the order statuses are sent (https://...; plain http sends the "
+        "token in clear). It is the source's Status Callback URL.",
+    )
+    mobiwork_read_api_url = fields.Char(
+        string="Mobiwork Read API URL",
+        related="api_base_url",
+        readonly=False,
+        help="Base URL of Mobiwork's read API, used for polling "
+        "(https://openapi.mobiwork.vn). It is the source's Provider API URL.",
+    )
+    mobiwork_read_api_id = fields.Char(
+        string="Mobiwork Read API ID",
+        help="The user name (id) of HTTP Basic authentication on the read API.",
+    )
+    mobiwork_status_labels = fields.Text(
+        default=lambda self: json.dumps(
+            const.DEFAULT_STATUS_LABELS, ensure_ascii=False, indent=1
+        ),
+        help="Our order statuses as your Mobiwork tenant names them (its "
+        "trang_thai), as a JSON object: keys approved, processing, delivered, "
+        "cancelled; values labels or codes. A status left out keeps its "
+        "default label.",
+    )
+
+    # Write-only secret inputs (the core's secret helper encrypts them).
+    mobiwork_token_key = fields.Char(
+        compute="_compute_secret_inputs",
+        inverse="_inverse_mobiwork_token_key",
+        groups="oms_integration.group_oms_manager",
+        help="The tokenkey: sent on every call to Mobiwork's ERP API, and "
+        "expected on Mobiwork's deliveries in tokenkey mode.",
+    )
+    mobiwork_read_api_token = fields.Char(
+        string="Mobiwork Read API Token",
+        compute="_compute_secret_inputs",
+        inverse="_inverse_mobiwork_read_api_token",
+        groups="oms_integration.group_oms_manager",
+    )
+    mobiwork_token_key_encrypted = fields.Char(groups="base.group_system", copy=False)
+    mobiwork_read_api_token_encrypted = fields.Char(
+        groups="base.group_system", copy=False
+    )
+    mobiwork_token_key_set = fields.Boolean(compute="_compute_secrets_set")
+    mobiwork_read_api_token_set = fields.Boolean(compute="_compute_secrets_set")
+    mobiwork_poll_checked_until = fields.Datetime(
+        string="Mobiwork Orders Read Until",
+        readonly=True,
+        copy=False,
+        help="Every order Mobiwork created before this moment was read by a "
+        "complete polling run: the next run starts from its Vietnam day, minus "
+        "the polling overlap.",
+    )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends(*const.SECRET_FIELDS.values())
+    def _compute_secrets_set(self):
+        return super()._compute_secrets_set()
+
+    # === INVERSE METHODS === #
+
+    def _inverse_mobiwork_token_key(self):
+        self._oms_store_secret_inputs("mobiwork_token_key")
+
+    def _inverse_mobiwork_read_api_token(self):
+        self._oms_store_secret_inputs("mobiwork_read_api_token")
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("mobiwork_status_labels")
+    def _check_mobiwork_status_labels(self):
+        for source in self:
+            if source.mobiwork_status_labels:
+                source._mobiwork_status_labels()
+
+    # === ONCHANGE METHODS === #
+
+    @api.onchange("provider")
+    def _onchange_provider_mobiwork(self):
+        if self.provider == const.PROVIDER_CODE and not self.api_base_url:
+            self.api_base_url = const.DEFAULT_READ_API_URL
+
+    # === BUSINESS METHODS === #
+
+    def _mobiwork_status_labels(self):
+        """The source's status labels as a dict; ValidationError when the
+        field is not a JSON object of known statuses and texts."""
+        self.ensure_one()
+        try:
+            labels = json.loads(self.mobiwork_status_labels or "{}")
+        except ValueError as exc:
+            raise ValidationError(
+                self.env._(
+                    "The Mobiwork status labels are not valid JSON: write them "
+                    'as {"delivered": "Đã bán hàng", ...}.'
+                )
+            ) from exc
+        if not isinstance(labels, dict) or not all(
+            isinstance(value, str) for value in labels.values()
+        ):
+            raise ValidationError(
+                self.env._(
+                    "The Mobiwork status labels must be a JSON object of texts: "
+                    '{"delivered": "Đã bán hàng", ...}.'
+                )
+            )
+        unknown = sorted(set(labels) - set(const.DEFAULT_STATUS_LABELS))
+        if unknown:
+            raise ValidationError(
+                self.env._(
+                    "Unknown statuses in the Mobiwork status labels: %(unknown)s. "
+                    "Use %(known)s.",
+                    unknown=", ".join(unknown),
+                    known=", ".join(const.DEFAULT_STATUS_LABELS),
+                )
+            )
+        return labels
+
+    def _mobiwork_status_label(self, status):
+        self.ensure_one()
+        return callbacks.status_label(
+            status, const.DEFAULT_STATUS_LABELS, self._mobiwork_status_labels()
+        )
+
+    def _mobiwork_external_code(self, kind, record, fallback=""):
+        """The Mobiwork code of an Odoo ``record`` (Mapping Center, mapped
+        values of ``kind``), else ``fallback``."""
+        self.ensure_one()
+        if not record:
+            return fallback
+        mapping = (
+            self.env["oms.integration.mapping"]
+            .sudo()
+            .search(
+                [
+                    ("source_id", "=", self.id),
+                    ("kind", "=", kind),
+                    (core_const.MAPPING_KIND_FIELDS[kind], "=", record.id),
+                    ("state", "=", "mapped"),
+                ],
+                order="id",
+                limit=1,
+            )
+        )
+        return mapping.external_code or fallback
+
+    # === PROVIDER HOOKS === #
+
+    def _oms_secret_fields(self):
+        return dict(super()._oms_secret_fields(), **const.SECRET_FIELDS)
+
+    def _oms_get_activation_problems(self):
+        problems = super()._oms_get_activation_problems()
+        if self.provider != const.PROVIDER_CODE:
+            return problems
+        if not self.mobiwork_org_id:
+            problems.append(
+                self.env._("Set the Mobiwork organisation ID (tab Mobiwork).")
+            )
+        needs_token = self.outbound_enabled or (
+            self.mode in core_const.WEBHOOK_MODES and self.mobiwork_auth_mode == "token"
+        )
+        if needs_token and not self.sudo().mobiwork_token_key_encrypted:
+            problems.append(
+                self.env._(
+                    "Set the Mobiwork token key (tab Mobiwork): it authenticates "
+                    "Mobiwork's deliveries and every call to Mobiwork."
+                )
+            )
+        if self.mode in core_const.POLLING_MODES:
+            if not self.mobiwork_read_api_id:
+                problems.append(
+                    self.env._("Set the Mobiwork read API ID (tab Mobiwork).")
+                )
+            if not self.sudo().mobiwork_read_api_token_encrypted:
+                problems.append(
+                    self.env._("Set the Mobiwork read API token (tab Mobiwork).")
+                )
+        return problems
+
+    def _oms_get_signature_scheme(self):
+        scheme = super()._oms_get_signature_scheme()
+        if self.provider != const.PROVIDER_CODE or self.mobiwork_auth_mode != "token":
+            return scheme
+        return "static_token"
+
+    def _oms_get_signature_header(self):
+        header = super()._oms_get_signature_header()
+        if self.provider != const.PROVIDER_CODE or self.mobiwork_auth_mode != "token":
+            return header
+        return callbacks.TOKEN_HEADER
+
+    def _oms_get_webhook_secrets(self):
+        secrets = super()._oms_get_webhook_secrets()
+        if self.provider != const.PROVIDER_CODE or self.mobiwork_auth_mode != "token":
+            return secrets
+        token = self._oms_get_secret("mobiwork_token_key")
+        return [token] if token else []
+
+    def _oms_has_webhook_credentials(self):
+        has_credentials = super()._oms_has_webhook_credentials()
+        if self.provider != const.PROVIDER_CODE or self.mobiwork_auth_mode != "token":
+            return has_credentials
+        return bool(self.sudo().mobiwork_token_key_encrypted)
+
+    def _oms_parse_delivery(self, body):
+        # The default parser refuses other providers: decide before calling it.
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_parse_delivery(body)
+        self.ensure_one()
+        return parser.parse_delivery(body).as_parse_result()
+
+    def _oms_split_delivery(self, body):
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_split_delivery(body)
+        self.ensure_one()
+        delivery = parser.parse_delivery(body)
+        items = [
+            normalize.DeliveryItem(item.raw, item.result, item.index, item.external_id)
+            for item in delivery.items
+        ]
+        return items, list(delivery.errors)
+
+    def _oms_get_delivery_id(self, headers, item):
+        delivery_id = super()._oms_get_delivery_id(headers, item)
+        if self.provider != const.PROVIDER_CODE:
+            return delivery_id
+        # One key per version of an order: the same order sent again is a
+        # duplicate, a changed order a new event (webhook-ids, when signed,
+        # name the whole delivery, not its orders).
+        digest = hashlib.sha256(item.raw.encode()).hexdigest()[:16]
+        return f"mobiwork:{item.external_id or '-'}:{digest}"
+
+    def _oms_poll(self, commit=False, max_pages=50):
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_poll(commit=commit, max_pages=max_pages)
+        # Every page of one run reads the same window, up to the run's start.
+        run = self.with_context(mobiwork_poll_until=fields.Datetime.now())
+        return super(OmsIntegrationSource, run)._oms_poll(
+            commit=commit, max_pages=max_pages
+        )
+
+    def _oms_fetch_page(self, since, page):
+        # The default polling API refuses other providers: decide first.
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_fetch_page(since, page)
+        self.ensure_one()
+        # The read API filters by creation day, so the core's cursor (the
+        # newest updated_at, often absent) cannot bound it: the window starts
+        # at the last moment a complete run read up to, minus the overlap.
+        until = self.env.context.get("mobiwork_poll_until") or fields.Datetime.now()
+        checked = self.mobiwork_poll_checked_until
+        start = checked - timedelta(seconds=self.poll_overlap or 0) if checked else None
+        url = f"{(self.api_base_url or '').rstrip('/')}{parser.READ_API_SALE_PATH}"
+        data = self._oms_request_json(
+            "GET",
+            url,
+            params=parser.read_api_params(start, until, page, self.poll_page_size),
+        )
+        try:
+            results, total = parser.parse_read_api_page(
+                json.dumps(data, ensure_ascii=False)
+            )
+        except parser.ReadApiError as exc:
+            raise OmsProcessingError(
+                redaction.redact_text(str(exc), self._oms_known_secret_values()),
+                hint=self.env._(
+                    "Check the Mobiwork read API URL, ID and token on the source; "
+                    "the next run retries."
+                ),
+                permanent=False,
+            ) from exc
+        next_page = parser.read_api_next_page(
+            page, self.poll_page_size, len(results), total
+        )
+        if next_page is None:
+            # Committed with this last page's events, or rolled back with them.
+            self.mobiwork_poll_checked_until = until
+        return results, next_page
+
+    def _oms_request_headers(self):
+        headers = super()._oms_request_headers()
+        if self.provider != const.PROVIDER_CODE:
+            return headers
+        # The read API: HTTP Basic with the read API id and token.
+        token = self._oms_get_secret("mobiwork_read_api_token") or ""
+        pair = f"{self.mobiwork_read_api_id or ''}:{token}".encode()
+        return {"Authorization": f"Basic {base64.b64encode(pair).decode()}"}
+
+    def _oms_is_status_regression(self, previous_status, new_status):
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_is_status_regression(previous_status, new_status)
+        if previous_status == "delivered" and new_status == const.STATUS_GOODS_ISSUED:
+            return False  # the next delivery of a partly delivered order
+        return status_lib.is_regression(
+            previous_status, new_status, order=const.STATUS_ORDER
+        )
+
+    def _oms_build_status_request(self, event):
+        # The default request refuses other providers: decide first.
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_build_status_request(event)
+        self.ensure_one()
+        if event.event_type == "test":
+            raise OmsProcessingError(
+                self.env._("Mobiwork has no test endpoint: nothing was sent."),
+                hint=self.env._(
+                    "Confirm a test order of this source to send a real status."
+                ),
+            )
+        token = self._oms_get_secret("mobiwork_token_key")
+        if not token:
+            raise OmsProcessingError(
+                self.env._("The source has no Mobiwork token key."),
+                hint=self.env._("Set the token key on the tab Mobiwork, then Retry."),
+            )
+        order = event.sale_order_id.sudo()
+        status = event.status
+        try:
+            if status == "delivered":
+                path = callbacks.BILL_PATH
+                body = callbacks.build_bill(
+                    order._mobiwork_bill_info(self._mobiwork_status_label(status))
+                )
+            elif status == const.STATUS_GOODS_ISSUED:
+                path = callbacks.GOODS_ISSUE_PATH
+                body = callbacks.build_goods_issue(
+                    order._mobiwork_goods_issue_info(event.mobiwork_picking_id)
+                )
+            else:
+                path = callbacks.ORDER_STATUS_PATH
+                body = {
+                    "ma_phieu": event.external_order_id or order.oms_external_id,
+                    "trang_thai": self._mobiwork_status_label(status),
+                }
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise OmsProcessingError(
+                str(exc),
+                hint=self.env._(
+                    "Fix the order or the source's Mobiwork settings (status "
+                    "labels, Mapping Center codes), then Retry."
+                ),
+            ) from exc
+        return {
+            "method": "POST",
+            "url": f"{(self.callback_url or '').rstrip('/')}{path}",
+            "headers": {
+                "Content-Type": "application/json",
+                callbacks.TOKEN_HEADER: token,
+            },
+            "body": callbacks.dumps(body),
+        }
+
+    def _oms_read_status_answer(self, response, error):
+        outcome, message, retry_after = super()._oms_read_status_answer(response, error)
+        if self.provider != const.PROVIDER_CODE or response is None:
+            return outcome, message, retry_after
+        # Mobiwork answers errors with HTTP 200 too: its body decides.
+        problem = callbacks.read_error(response.status_code, response.content)
+        if problem is None:
+            return outbound.DELIVERED, None, None
+        problem = redaction.redact_text(problem, self._oms_known_secret_values())
+        if outcome == outbound.RETRY:
+            return outcome, problem, retry_after
+        return outbound.PERMANENT, problem, None

@@ -1,1 +1,6 @@
 from . import test_provider_registration
+from . import test_source
+from . import test_webhook
+from . import test_order_processing
+from . import test_polling
+from . import test_status_callbacks
