@@ -1,3 +1,32 @@
-"""Constants of the Cloudify provider."""
+"""Constants of the Cloudify provider.
+
+Kept free of imports: the no-Odoo tests load this file on its own. The
+Cloudify format's own names (paths, cookie, JSON keys, lifetimes) live with
+the pure code that reads and writes it, in ``lib/``.
+"""
 
 PROVIDER_CODE = "cloudify"
+
+# Our order statuses -> Cloudify's order state (one of lib.callbacks.STATES), for
+# the status callback (lib.callbacks.build_status). "processing" is queued when
+# the first delivery of the order is ready in Odoo, so the goods are being
+# picked; a source may map it to "delivering" instead.
+DEFAULT_STATE_MAP = {
+    "approved": "confirmed",
+    "processing": "picking",
+    "delivered": "done",
+    "cancelled": "cancel",
+}
+
+# How Odoo authenticates to Cloudify's API (lib.auth).
+AUTH_MODE_SESSION = "session"
+AUTH_MODE_OAUTH = "oauth"
+AUTH_MODES = [
+    (AUTH_MODE_SESSION, "Session Login (database, login, password)"),
+    (AUTH_MODE_OAUTH, "OAuth2 Client Credentials"),
+]
+DEFAULT_AUTH_MODE = AUTH_MODE_SESSION
+
+# A token is refreshed this many seconds before it expires (by the cron and
+# before each request), so that no request goes out with a dying token.
+DEFAULT_REFRESH_MARGIN = 300
