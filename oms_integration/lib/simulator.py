@@ -2,7 +2,7 @@
 
 It serves polling pages, records the status callbacks it receives, and
 signs and pushes orders to a running Odoo. Tests start it on a free loopback
-port; ``setup/simulator.sh`` runs it for a live demo.
+port; ``setup/demo_provider.py`` runs it for the live demo.
 
 Polling API (the compatible provider's, documented in docs/how-to-add-a-provider.md):
 ``GET /orders?updated_since=<ISO 8601>&page=<n>&page_size=<m>`` with
