@@ -30,3 +30,37 @@ DEFAULT_AUTH_MODE = AUTH_MODE_SESSION
 # A token is refreshed this many seconds before it expires (by the cron and
 # before each request), so that no request goes out with a dying token.
 DEFAULT_REFRESH_MARGIN = 300
+# The cron refreshes the tokens that expire within this many seconds: the
+# margin plus the cron's interval (5 minutes), so that no token expires
+# between two runs.
+CRON_REFRESH_WINDOW = DEFAULT_REFRESH_MARGIN + 300
+
+# Input field -> encrypted field of the Cloudify secrets (core's secret
+# helper). The cached session id or access token is a secret too: its
+# "encrypted field" reads and writes the token cache (see the model).
+SECRET_FIELDS = {
+    "cloudify_password": "cloudify_password_encrypted",
+    "cloudify_client_secret": "cloudify_client_secret_encrypted",
+    "cloudify_access_token": "cloudify_access_token_encrypted",
+}
+
+# Fields whose change makes a failed sign-in worth trying again.
+CREDENTIAL_FIELDS = (
+    "api_base_url",
+    "cloudify_url",
+    "cloudify_database",
+    "cloudify_login",
+    "cloudify_password",
+    "cloudify_auth_mode",
+    "cloudify_token_url",
+    "cloudify_client_id",
+    "cloudify_client_secret",
+    "cloudify_scope",
+)
+
+# Readiness of the source's sign-in, shown on its form.
+AUTH_STATES = [
+    ("none", "Not signed in yet"),
+    ("ok", "Signed in"),
+    ("failed", "Signing in fails"),
+]

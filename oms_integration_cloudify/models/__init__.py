@@ -1,1 +1,3 @@
+from . import oms_integration_order_builder
 from . import oms_integration_source
+from . import sale_order

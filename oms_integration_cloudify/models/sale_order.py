@@ -1,0 +1,18 @@
+from odoo import fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    cloudify_distributor_code = fields.Char(
+        string="Cloudify Distributor",
+        readonly=True,
+        copy=False,
+        help="The distributor (NPP) code of the order in Cloudify.",
+    )
+    cloudify_route_code = fields.Char(
+        string="Cloudify Route",
+        readonly=True,
+        copy=False,
+        help="The sales route code of the order in Cloudify.",
+    )
