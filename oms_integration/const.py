@@ -152,6 +152,10 @@ DEFAULT_CIRCUIT_COOLDOWN = 300  # seconds
 # A rate-limited request waits this long at most in the worker; a longer wait
 # puts the event back in the queue (not counted as an attempt).
 MAX_RATE_LIMIT_SLEEP = 2.0  # seconds
+# Status callbacks of one source in flight at once (statuses of different
+# orders are independent): a small pool per worker process, so a provider
+# never sees more than this many concurrent requests from one worker.
+OUTBOUND_CONCURRENCY = 4
 # Below Odoo's default cron time limit, so a run always ends by itself.
 DEFAULT_QUEUE_TIME_BUDGET = 60  # seconds
 

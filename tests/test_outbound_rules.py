@@ -69,3 +69,41 @@ def test_circuit_opens_at_the_threshold_and_closes_on_success():
     assert state.is_open(later)
     state = outbound.circuit_after_success()
     assert state.failures == 0 and not state.is_open(later)
+
+
+def test_wave_size_never_lets_more_than_the_threshold_fail():
+    closed = outbound.CircuitState()
+    assert outbound.wave_size(closed, NOW, 5, 4) == 4
+    assert outbound.wave_size(closed, NOW, 2, 4) == 2
+    two_failed = outbound.CircuitState(failures=3)
+    assert outbound.wave_size(two_failed, NOW, 5, 4) == 2
+
+
+def test_wave_size_is_nothing_when_open_and_one_probe_when_half_open():
+    opened = outbound.CircuitState(5, NOW + timedelta(seconds=60))
+    assert outbound.wave_size(opened, NOW, 5, 4) == 0
+    half_open = NOW + timedelta(seconds=61)
+    assert outbound.wave_size(opened, half_open, 5, 4) == 1
+
+
+def test_circuit_after_outcomes_opens_and_resumes_in_order():
+    state, opened, resumed = outbound.circuit_after_outcomes(
+        outbound.CircuitState(), [True, False, False], NOW, 2, 300
+    )
+    assert state.failures == 2 and state.is_open(NOW)
+    assert opened == 2 and not resumed
+    later = NOW + timedelta(seconds=301)
+    state, opened, resumed = outbound.circuit_after_outcomes(
+        state, [True, True], later, 2, 300
+    )
+    assert state == outbound.CircuitState() and resumed and opened is None
+
+
+def test_circuit_after_outcomes_reopens_after_a_failed_probe():
+    state = outbound.CircuitState(2, NOW)
+    later = NOW + timedelta(seconds=1)
+    after, opened, resumed = outbound.circuit_after_outcomes(
+        state, [False], later, 2, 300
+    )
+    assert after.open_until == later + timedelta(seconds=300)
+    assert opened == 0 and not resumed

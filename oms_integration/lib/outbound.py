@@ -110,3 +110,36 @@ def circuit_after_failure(state, now, threshold, cooldown_seconds):
     if threshold and failures >= threshold:
         open_until = now + timedelta(seconds=cooldown_seconds)
     return CircuitState(failures, open_until)
+
+
+def circuit_after_outcomes(state, successes, now, threshold, cooldown_seconds):
+    """The circuit after the transport outcomes ``successes`` (booleans, in
+    the order the answers were read). Returns ``(state, opened, resumed)``:
+    ``opened`` the failure that opened (or re-opened) the circuit, as its
+    index in ``successes`` (the last one), else None; ``resumed`` whether a
+    success closed a circuit that had reached the threshold."""
+    opened, resumed = None, False
+    for index, success in enumerate(successes):
+        if success:
+            resumed |= state.failures >= threshold
+            state = circuit_after_success()
+            continue
+        after = circuit_after_failure(state, now, threshold, cooldown_seconds)
+        if after.open_until and after.open_until != state.open_until:
+            opened = index
+        state = after
+    return state, opened, resumed
+
+
+def wave_size(state, now, threshold, concurrency):
+    """How many requests may go out together now: none while the circuit is
+    open; one probe once the cool-down is over (half-open, the threshold
+    reached); otherwise at most the failures still allowed before the circuit
+    opens, so that a dead endpoint never gets more than ``threshold``
+    requests before sending pauses."""
+    if state.is_open(now):
+        return 0
+    if threshold and state.failures >= threshold:
+        return 1
+    allowed = threshold - state.failures if threshold else concurrency
+    return max(1, min(concurrency, allowed))

@@ -53,8 +53,37 @@ class OmsIntegrationExchange(models.Model):
     ):
         """Store one exchange of ``event``, redacted with every secret of its
         source (and the usual credential headers and JSON keys)."""
-        secrets = event.source_id._oms_known_secret_values()
+        return self._oms_log_many(
+            [(event, request, response, error, outcome, duration)]
+        )
 
+    @api.model
+    def _oms_log_many(self, exchanges):
+        """Store exchanges ``[(event, request, response, error, outcome,
+        duration)]`` in one create, each redacted as ``_oms_log`` does."""
+        secrets_of = {}
+        vals_list = []
+        for event, request, response, error, outcome, duration in exchanges:
+            source = event.source_id
+            if source.id not in secrets_of:
+                secrets_of[source.id] = source._oms_known_secret_values()
+            vals_list.append(
+                self._oms_log_vals(
+                    secrets_of[source.id],
+                    event,
+                    request,
+                    response,
+                    error,
+                    outcome,
+                    duration,
+                )
+            )
+        return self.sudo().create(vals_list)
+
+    @api.model
+    def _oms_log_vals(
+        self, secrets, event, request, response, error, outcome, duration
+    ):
         def clean_headers(headers):
             redacted = redaction.redact_mapping(dict(headers or {}))
             return redaction.redact_text(
@@ -87,4 +116,4 @@ class OmsIntegrationExchange(models.Model):
                 response_headers=clean_headers(response.headers),
                 response_body=clean_body(response.text),
             )
-        return self.sudo().create(vals)
+        return vals

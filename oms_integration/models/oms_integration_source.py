@@ -15,13 +15,24 @@ from odoo.tools import config
 
 from .. import const
 from ..exceptions import OmsProcessingError
-from ..lib import keys, normalize, outbound, redaction, secretbox, signatures
+from ..lib import (
+    keys,
+    normalize,
+    outbound,
+    redaction,
+    secretbox,
+    sending,
+    signatures,
+)
 from ..lib import status as status_lib
 
 _logger = logging.getLogger(__name__)
 
 # One requests session per source and thread (see _oms_http_session).
 _HTTP_SESSIONS = threading.local()
+# The key of a request dict holding the future of its answer while the pool of
+# sending threads sends it (see _oms_start_request).
+IN_FLIGHT = "_oms_in_flight"
 
 
 class OmsIntegrationSource(models.Model):
@@ -1422,8 +1433,8 @@ class OmsIntegrationSource(models.Model):
             time.sleep(wait)
             slept += wait
 
-    def _oms_circuit_open_until(self):
-        """When the circuit breaker of status callbacks is open: until when.
+    def _oms_circuit_state(self):
+        """The circuit breaker of status callbacks now (``CircuitState``).
 
         Read in a transaction of its own, as it is written: the caller's
         transaction (a batch of the send cron) took its snapshot before this
@@ -1432,39 +1443,66 @@ class OmsIntegrationSource(models.Model):
         self.ensure_one()
         with self._oms_throttle_cursor() as cr:
             cr.execute(
-                "SELECT open_until FROM oms_integration_source_throttle "
+                "SELECT failures, open_until FROM oms_integration_source_throttle "
                 "WHERE source_id = %s",
                 [self.id],
             )
             row = cr.fetchone()
-        open_until = row and row[0]
-        now = fields.Datetime.now()
-        return open_until if open_until and open_until > now else None
+        return outbound.CircuitState(*(row or (0, None)))
+
+    def _oms_circuit_open_until(self):
+        """When the circuit breaker of status callbacks is open: until when."""
+        self.ensure_one()
+        state = self._oms_circuit_state()
+        return state.open_until if state.is_open(fields.Datetime.now()) else None
+
+    def _oms_circuit_wave_size(self, state):
+        """How many status callbacks may be in flight together now, given the
+        circuit ``state``: none while it is open, one probe when half-open."""
+        self.ensure_one()
+        return outbound.wave_size(
+            state,
+            fields.Datetime.now(),
+            self.circuit_threshold,
+            const.OUTBOUND_CONCURRENCY,
+        )
 
     def _oms_circuit_record(self, success, error=None):
-        """Count a callback's transport outcome; open the circuit after the
-        threshold of failures in a row, close it on a success. Tells the
-        source's followers when sending pauses and when it resumes."""
+        """Count a callback's transport outcome (see _oms_circuit_record_many)."""
+        return self._oms_circuit_record_many([(success, error)])
+
+    def _oms_circuit_record_many(self, outcomes):
+        """Count the transport outcomes of callbacks, ``[(success, error)]`` in
+        the order their answers were read, in one short transaction: open the
+        circuit after the threshold of failures in a row, close it on a
+        success. Tells the source's followers when sending pauses and when it
+        resumes. Returns the circuit's state after them."""
         self.ensure_one()
         now = fields.Datetime.now()
+        successes = [bool(success) for success, _error in outcomes]
         seen = {}
 
         def decide(_tat, failures, open_until):
-            seen["before"] = outbound.CircuitState(failures, open_until)
-            if success:
-                state = outbound.circuit_after_success()
-            else:
-                state = outbound.circuit_after_failure(
-                    seen["before"], now, self.circuit_threshold, self.circuit_cooldown
+            before = outbound.CircuitState(failures, open_until)
+            seen["after"], seen["opened"], seen["resumed"] = (
+                outbound.circuit_after_outcomes(
+                    before,
+                    successes,
+                    now,
+                    self.circuit_threshold,
+                    self.circuit_cooldown,
                 )
-            seen["after"] = state
-            if (state.failures, state.open_until) == (failures, open_until):
+            )
+            after = seen["after"]
+            if (after.failures, after.open_until) == (failures, open_until):
                 return None
-            return {"failures": state.failures, "open_until": state.open_until}
+            return {"failures": after.failures, "open_until": after.open_until}
 
         self._oms_throttle_update(decide)
-        before, after = seen["before"], seen["after"]
-        if not success and after.open_until and after.open_until != before.open_until:
+        after, opened = seen["after"], seen["opened"]
+        if seen["resumed"]:
+            self.message_post(body=self.env._("Status callbacks resumed."))
+        if opened is not None:
             self.message_post(
                 body=self.env._(
                     "Status callbacks paused until %(until)s (UTC): %(count)s "
@@ -1473,12 +1511,12 @@ class OmsIntegrationSource(models.Model):
                     until=fields.Datetime.to_string(after.open_until),
                     count=after.failures,
                     error=redaction.redact_text(
-                        str(error or ""), self._oms_known_secret_values()
+                        str(outcomes[opened][1] or ""),
+                        self._oms_known_secret_values(),
                     ),
                 )
             )
-        elif success and before.failures >= self.circuit_threshold:
-            self.message_post(body=self.env._("Status callbacks resumed."))
+        return after
 
     def _oms_http_session(self):
         """The ``requests`` session of this source in this thread (connection
@@ -1490,26 +1528,33 @@ class OmsIntegrationSource(models.Model):
             sessions[key] = requests.Session()
         return sessions[key]
 
+    def _oms_start_request(self, request):
+        """Start sending ``request`` from the pool of sending threads, so that
+        the requests of a batch are in flight together; the next
+        ``_oms_send_request(request)`` returns its answer. The pool threads
+        use ``requests`` only (a session of their own per source), never the
+        database."""
+        self.ensure_one()
+        request[IN_FLIGHT] = sending.submit(
+            (self.env.cr.dbname, self.id),
+            request,
+            const.HTTP_TIMEOUTS,
+            const.OUTBOUND_CONCURRENCY,
+        )
+        return request
+
     def _oms_send_request(self, request):
         """Send ``request`` (a dict: method, url, headers, body) with the
         connect and read timeouts. Returns ``(response, error, duration)``:
-        the answer, or the transport error as text."""
+        the answer, or the transport error as text.
+
+        When the request was started already (``_oms_start_request``), this
+        waits for that answer; calling it again sends the request again."""
         self.ensure_one()
-        started = time.monotonic()
-        try:
-            response = self._oms_http_session().request(
-                request.get("method", "POST"),
-                request["url"],
-                headers=request.get("headers"),
-                data=request.get("body"),
-                timeout=const.HTTP_TIMEOUTS,
-                allow_redirects=False,
-            )
-        except requests.Timeout as exc:
-            return None, f"Timeout: {exc}", time.monotonic() - started
-        except requests.RequestException as exc:
-            return None, f"Connection error: {exc}", time.monotonic() - started
-        return response, None, time.monotonic() - started
+        in_flight = request.pop(IN_FLIGHT, None)
+        if in_flight is not None:
+            return in_flight.result()
+        return sending.send(self._oms_http_session(), request, const.HTTP_TIMEOUTS)
 
     def action_send_test_callback(self):
         """Send a signed test callback now and show the provider's answer."""

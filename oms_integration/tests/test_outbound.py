@@ -2,7 +2,9 @@
 server) is the receiving end, and the statuses come from real Odoo flows."""
 
 import json
+import time
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from werkzeug.urls import url_parse
@@ -11,11 +13,31 @@ from odoo import fields
 from odoo.tests import Form, tagged
 from odoo.tests.common import HOST, _super_send
 
+from .. import const
 from ..lib import signatures
 from ..lib.simulator import ProviderSimulator
 from .common import SIGNING_SECRET, OmsIntegrationCommon
 
 API_TOKEN = "tok-outbound-9f8e7d6c5b4a"
+
+
+class SlowSimulator(ProviderSimulator):
+    """Answers a callback after a while, and counts those in flight at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_flight = self.peak = 0
+
+    def handle_post(self, path, headers, body):
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        time.sleep(0.05)
+        with self.lock:
+            self.in_flight -= 1
+        return 200, {"ok": True}, {}
+
+
 START = datetime(2026, 11, 23, 8, 0, 0)
 
 
@@ -446,3 +468,113 @@ class TestOutbound(OmsIntegrationCommon):
             [("source_id", "=", self.shop.id), ("event_type", "=", "test")]
         )
         self.assertEqual(sorted(test_events.mapped("state")), ["discarded", "done"])
+
+    # === TESTS: CONCURRENCY AND CHATTER === #
+
+    def test_statuses_of_different_orders_go_out_together_each_order_in_order(self):
+        slow = SlowSimulator().start()
+        self.addCleanup(slow.stop)
+        self.shop.callback_url = f"{slow.url}/status"
+        self.shop._oms_give_consent(["outbound"])  # a new host asks a new one
+        orders = self.env["sale.order"]
+        for index in range(6):
+            orders |= self._order(f"EXT-C{index}")
+        orders.action_confirm()
+        self._send()
+
+        self.assertEqual(len(slow.callbacks), 12)
+        self.assertGreater(slow.peak, 1, "requests of a batch are in flight together")
+        self.assertLessEqual(slow.peak, const.OUTBOUND_CONCURRENCY)
+        for order in orders:
+            received = [
+                json.loads(c["body"])["status"]
+                for c in slow.callbacks
+                if json.loads(c["body"])["order"]["id"] == order.oms_external_id
+            ]
+            self.assertEqual(received, ["approved", "processing"], order.name)
+        statuses = self.Event.search([("sale_order_id", "in", orders.ids)])
+        self.assertEqual(set(statuses.mapped("state")), {"done"})
+        self.assertEqual(len(statuses.exchange_ids), 12)
+        self.assertEqual(set(orders.mapped("oms_last_status")), {"processing"})
+
+    def test_half_open_circuit_sends_one_probe_then_everything(self):
+        self.shop.write({"circuit_threshold": 2, "circuit_cooldown": 600})
+        with freeze_time(START) as frozen:
+            self.simulator.script(503, {"error": "down"}, times=3)
+            orders = self.env["sale.order"]
+            for index in range(6):
+                orders |= self._order(f"EXT-H{index}")
+            orders.action_confirm()
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 2, "the threshold, no more")
+
+            frozen.move_to(START + timedelta(seconds=601))
+            self._send()
+            self.assertEqual(len(self.simulator.callbacks), 3, "one probe, down again")
+
+            frozen.move_to(START + timedelta(seconds=1202))
+            self._send()
+        # The probe succeeded: the circuit closed and every status went out.
+        self.assertEqual(len(self.simulator.callbacks), 3 + 12)
+        statuses = self.Event.search([("sale_order_id", "in", orders.ids)])
+        self.assertEqual(set(statuses.mapped("state")), {"done"})
+        self.assertEqual(self.shop.circuit_failures, 0)
+
+    def test_normal_send_posts_no_chatter_message(self):
+        order = self._order()
+        order.action_confirm()
+        self._flush_tracking()
+        self._send()
+        self._flush_tracking()
+        events = self._statuses(order)
+        self.assertEqual(events.mapped("state"), ["done", "done"])
+        for event in events:
+            messages = self._messages_of(event)
+            self.assertFalse(
+                messages,
+                f"claim and done are quiet: {messages.mapped('body')} "
+                f"{messages.sudo().tracking_value_ids.mapped('new_value_char')}",
+            )
+            self.assertTrue(event.processed_at)
+            self.assertEqual(len(event.exchange_ids), 1)
+
+    def test_failure_is_tracked_in_the_chatter(self):
+        self.simulator.script(503, {"error": "maintenance"})
+        order = self._order()
+        order.action_confirm()
+        self._flush_tracking()
+        self._send()
+        self._flush_tracking()
+        approved = self._statuses(order)[0]
+        self.assertEqual(approved.state, "failed")
+        tracked = self._messages_of(approved).sudo().tracking_value_ids
+        self.assertEqual(
+            tracked.mapped("new_value_char"), ["Failed, waiting for retry"]
+        )
+
+    def test_one_event_failing_to_record_never_rolls_back_the_others(self):
+        orders = self._order("EXT-OK") | self._order("EXT-BAD")
+        orders.action_confirm()
+        bad = orders.filtered(lambda o: o.oms_external_id == "EXT-BAD")
+        Event = type(self.Event)
+        after_sent = Event._oms_after_sent
+
+        def flaky(events):
+            if bad in events.sale_order_id:
+                raise ValueError("the order cannot be written")
+            return after_sent(events)
+
+        with (
+            patch.object(Event, "_oms_after_sent", flaky),
+            self.assertLogs(
+                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
+            ),
+        ):
+            self.Event._cron_send_statuses(commit=False, batch_size=2)
+        good_approved = self._statuses(orders - bad)[0]
+        bad_approved = self._statuses(bad)[0]
+        self.assertEqual(good_approved.state, "done")
+        self.assertEqual(bad_approved.state, "failed")
+        self.assertIn("cannot be written", bad_approved.last_error)
+        self.assertEqual(len(good_approved.exchange_ids), 1)
+        self.assertEqual(len(bad_approved.exchange_ids), 1, "its request is logged")

@@ -464,6 +464,18 @@ class TestQueueProcessing(OmsIntegrationCommon):
         self.assertEqual(event.state, "done", event.last_error)
         self.assertEqual(event.attempts, 2)
 
+    def test_a_claim_takes_expired_leases_then_due_events_up_to_its_limit(self):
+        stuck = self._receive(_payload("Q-STUCK"))
+        with freeze_time("2030-01-01 10:00:00"):
+            self.Event._oms_claim(10)
+            waiting = [self._receive(_payload(f"Q-DUE-{n}")) for n in range(3)]
+        with freeze_time("2030-01-01 10:06:00"):
+            claimed = self.Event._oms_claim(2)
+        self.assertEqual(claimed, stuck | waiting[0])
+        self.assertEqual(set(claimed.mapped("state")), {"processing"})
+        self.assertEqual(stuck.attempts, 2)
+        self.assertEqual([e.state for e in waiting[1:]], ["pending", "pending"])
+
     def test_transient_failure_is_retried_with_backoff(self):
         event = self._receive(_payload())
         builder = type(self.env["oms.integration.order.builder"])
