@@ -1,0 +1,1 @@
+from . import oms_bench_delivery
