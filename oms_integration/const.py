@@ -170,3 +170,7 @@ SECRET_FIELDS = {
 
 SECRET_KEY_CONFIG_OPTION = "oms_integration_secret_key"
 SECRET_KEY_ENV_VAR = "OMS_INTEGRATION_SECRET_KEY"
+
+# A webhook delivery adds no cron trigger when one was added this many seconds
+# ago and is still pending (see oms.integration.source._oms_trigger_cron).
+TRIGGER_COALESCE_SECONDS = 1

@@ -43,8 +43,7 @@ class OmsWebhookController(http.Controller):
         source = (
             request.env["oms.integration.source"]
             .sudo()
-            .with_context(active_test=False)
-            .search([("webhook_key", "=", source_key)], limit=1)
+            ._oms_find_by_webhook_key(source_key)
         )
         if not source:
             return 404, {"status": "not_found"}

@@ -8,6 +8,8 @@ Fernet keys: the first one encrypts, all of them decrypt, so a key can be
 rotated without losing the stored secrets.
 """
 
+import functools
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 ENCRYPTED_PREFIX = "fernet:"
@@ -29,6 +31,11 @@ def generate_key():
 
 
 def _multi_fernet(keys):
+    return _multi_fernet_of(tuple(keys))
+
+
+@functools.lru_cache(maxsize=8)
+def _multi_fernet_of(keys):
     if not keys:
         raise SecretKeyError(
             "No encryption key is configured: set the server option "
@@ -84,6 +91,20 @@ def unseal(stored, keys):
             "was changed without keeping the old one. Add the old key after "
             "the new one (comma separated), or set the secret again."
         ) from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _unseal_cached(stored, keys):
+    return unseal(stored, keys)
+
+
+def unseal_cached(stored, keys):
+    """:func:`unseal`, remembered for this process (a secret is read on every
+    webhook delivery and every status sent; decrypting it each time was most
+    of the cost of checking a signature). The cache is keyed by the stored
+    value and the keys, so a new secret or a new key is decrypted afresh; a
+    failure is never cached."""
+    return _unseal_cached(stored, tuple(keys))
 
 
 def is_encrypted(stored):

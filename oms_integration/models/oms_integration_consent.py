@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .. import const
 
@@ -38,6 +38,23 @@ class OmsIntegrationConsent(models.Model):
     revoked_date = fields.Datetime(string="Revoked On", readonly=True)
     revoked_user_id = fields.Many2one("res.users", string="Revoked By", readonly=True)
     revoked_reason = fields.Char(readonly=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        consents = super().create(vals_list)
+        # The sources' consents are remembered for webhooks: forget them.
+        self.env.registry.clear_cache()
+        return consents
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
 
     def _oms_revoke(self, reason):
         self.sudo().write(

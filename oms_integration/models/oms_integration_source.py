@@ -7,11 +7,15 @@ import time
 import uuid
 from datetime import timedelta
 
+import psycopg2
 import requests
+from psycopg2 import sql as pgsql
 
-from odoo import api, fields, models
+from odoo import api, fields, models, sql_db, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
+
+from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 
 from .. import const
 from ..exceptions import OmsProcessingError
@@ -33,6 +37,69 @@ _HTTP_SESSIONS = threading.local()
 # The key of a request dict holding the future of its answer while the pool of
 # sending threads sends it (see _oms_start_request).
 IN_FLIGHT = "_oms_in_flight"
+
+
+class _CronWakeUp:
+    """Wakes Odoo's cron workers up, as ``ir.cron._notifydb`` does, on one
+    connection kept open per process.
+
+    The cron workers listen on the ``postgres`` database; Odoo's pool never
+    keeps a connection to it, so ``_notifydb`` opened a new connection on
+    every trigger: 4 ms, most of the cost of a webhook delivery. A
+    notification is only a wake-up call (the trigger row is what makes the
+    cron run), so a failure here is logged, never raised.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connection = None
+        self._pid = None
+
+    def _connect(self):
+        if (
+            self._connection is None
+            or self._connection.closed
+            or self._pid != os.getpid()  # never share a connection across a fork
+        ):
+            _dbname, info = sql_db.connection_info_for("postgres")
+            self._connection = psycopg2.connect(**info)
+            self._connection.autocommit = True
+            self._pid = os.getpid()
+        return self._connection
+
+    def notify(self, dbname):
+        query = pgsql.SQL("SELECT {}('cron_trigger', %s)").format(
+            pgsql.Identifier(ODOO_NOTIFY_FUNCTION)
+        )
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    with self._connect().cursor() as cr:
+                        cr.execute(query, [dbname])
+                    return True
+                except psycopg2.Error as exc:
+                    # A connection closed by the server: open another, once.
+                    self._close()
+                    if attempt == 2:
+                        _logger.warning(
+                            "Could not wake the cron workers up (%s): the queue "
+                            "runs at its next scheduled time instead.",
+                            exc.pgerror or type(exc).__name__,
+                        )
+        return False
+
+    def _close(self):
+        with contextlib.suppress(psycopg2.Error):
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+        self._connection = None
+
+
+_CRON_WAKE_UP = _CronWakeUp()
+
+
+class _UnknownWebhookKey(Exception):
+    """No source has this webhook key (see _oms_webhook_source_values)."""
 
 
 class OmsIntegrationSource(models.Model):
@@ -497,6 +564,8 @@ class OmsIntegrationSource(models.Model):
             for source in self
         }
         res = super().write(vals)
+        if set(vals) & {"webhook_key", *self._oms_webhook_fields()}:
+            self.env.registry.clear_cache()  # _oms_webhook_source_values
         if {"api_base_url", "callback_url"} & set(vals):
             for source in self:
                 api_before, callback_before = hosts_before[source.id]
@@ -509,6 +578,11 @@ class OmsIntegrationSource(models.Model):
                         ("polling", "outbound"),
                         self.env._("The provider API or callback host changed."),
                     )
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _oms_webhook_source_values
         return res
 
     # === ACTION METHODS === #
@@ -913,7 +987,7 @@ class OmsIntegrationSource(models.Model):
         self.ensure_one()
         stored = self.sudo()[self._oms_secret_fields()[field_name]]
         try:
-            return secretbox.unseal(stored, self._oms_secret_keys())
+            return secretbox.unseal_cached(stored, self._oms_secret_keys())
         except secretbox.SecretKeyError as exc:
             raise UserError(
                 self.env._(
@@ -1605,6 +1679,67 @@ class OmsIntegrationSource(models.Model):
 
     # === BUSINESS METHODS: QUEUE === #
 
+    @api.model
+    def _oms_find_by_webhook_key(self, webhook_key):
+        """The source (archived ones too) whose webhook URL ends with
+        ``webhook_key``, or an empty recordset, with the fields a delivery
+        needs (``_oms_webhook_fields``) read in the same query: reading all
+        of a source's fields cost as much as storing the delivery."""
+        if not webhook_key:
+            return self.browse()
+        try:
+            source_id, values = self._oms_webhook_source_values(webhook_key)
+        except _UnknownWebhookKey:
+            return self.browse()
+        source = self.browse(source_id)
+        for name, value in values:
+            self.env.cache.update(source, self._fields[name], [value])
+        return source
+
+    @tools.ormcache("webhook_key")
+    def _oms_webhook_source_values(self, webhook_key):
+        """``(id, ((field, value in cache), ...))`` of the source of
+        ``webhook_key``, remembered by the registry: a delivery then reads no
+        source row at all. Any change of these fields, the key, a consent or
+        the set of sources clears it (``write``, ``unlink``, consents), in
+        every worker. An unknown key raises, so that it is not remembered:
+        random keys never fill the cache."""
+        source = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [("webhook_key", "=", webhook_key)],
+                self._oms_webhook_fields(),
+                limit=1,
+            )
+        )
+        if not source:
+            raise _UnknownWebhookKey()
+        return source.id, tuple(
+            (name, self.env.cache.get(source, self._fields[name]))
+            for name in self._oms_webhook_fields()
+        )
+
+    @api.model
+    def _oms_webhook_fields(self):
+        """The fields of a source read to receive a webhook delivery. Provider
+        addons add the ones their hooks read (any other field still works,
+        read on first use)."""
+        return [
+            "name",
+            "active",
+            "state",
+            "mode",
+            "provider",
+            "company_id",
+            "consent_inbound",
+            "body_size_limit",
+            "timestamp_tolerance",
+            "signing_secret_encrypted",
+            "signing_secret_previous_encrypted",
+            "signing_secret_previous_expiry",
+        ]
+
     def _oms_count_refusal(self):
         """Count a refused delivery (401) on the source, race-free."""
         self.ensure_one()
@@ -1617,11 +1752,7 @@ class OmsIntegrationSource(models.Model):
 
     def _oms_trigger_sending(self):
         """Ask the status callback cron to run once this transaction commits."""
-        cron = self.env.ref(
-            "oms_integration.ir_cron_send_statuses", raise_if_not_found=False
-        )
-        if cron:
-            cron._trigger()
+        self._oms_trigger_cron("oms_integration.ir_cron_send_statuses")
 
     def _oms_carrier_code(self, carrier):
         """The provider's code of ``carrier`` (Mapping Center), else its name."""
@@ -1643,13 +1774,67 @@ class OmsIntegrationSource(models.Model):
         )
         return mapping.external_code or carrier.name
 
-    def _oms_trigger_queue(self):
-        """Ask the queue cron to run soon, when the queue processor is installed."""
-        cron = self.env.ref(
-            "oms_integration.ir_cron_process_queue", raise_if_not_found=False
+    def _oms_trigger_queue(self, coalesce=False):
+        """Ask the queue cron to run soon, when the queue processor is
+        installed (``coalesce``: see ``_oms_trigger_cron``)."""
+        self._oms_trigger_cron("oms_integration.ir_cron_process_queue", coalesce)
+
+    @api.model
+    def _oms_trigger_cron(self, xmlid, coalesce=False):
+        """What ``ir.cron._trigger()`` does (a trigger row now, the cron
+        workers woken up after the commit), at a fraction of its cost: this
+        runs on every webhook delivery. One INSERT instead of an ORM create,
+        and the wake-up call on a connection kept open
+        (:class:`_CronWakeUp`). Like ``_trigger``, nothing for an archived
+        cron. Returns whether a trigger was added.
+
+        ``coalesce``: no new trigger when one was added in the last
+        ``const.TRIGGER_COALESCE_SECONDS`` and the cron has not run since
+        (a burst of deliveries wakes the cron once; the cron takes all the
+        due events it finds, and runs again while some are left). In the rare
+        case where a delivery commits just after the cron's last look and
+        the cron then ends, that delivery waits for the next trigger or the
+        cron's next scheduled run (every minute); it is never lost.
+        """
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            xmlid, raise_if_not_found=False
         )
-        if cron:
-            cron._trigger()
+        if not cron_id:
+            return False
+        self.env["ir.cron"].flush_model(["active"])
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            """
+            INSERT INTO ir_cron_trigger
+                   (cron_id, call_at, create_uid, write_uid, create_date, write_date)
+            SELECT id, %(now)s, %(uid)s, %(uid)s,
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM ir_cron
+             WHERE id = %(cron)s AND active
+               AND NOT EXISTS (
+                    SELECT 1
+                      FROM ir_cron_trigger recent
+                     WHERE recent.cron_id = %(cron)s
+                       AND recent.call_at >= %(recent)s)
+            RETURNING id
+            """,
+            {
+                "now": now,
+                "uid": self.env.uid,
+                "cron": cron_id,
+                # Without coalescing, no trigger is recent enough to count.
+                "recent": (
+                    now - timedelta(seconds=const.TRIGGER_COALESCE_SECONDS)
+                    if coalesce
+                    else now + timedelta(days=1)
+                ),
+            },
+        )
+        if not self.env.cr.fetchone():
+            return False
+        dbname = self.env.cr.dbname
+        self.env.cr.postcommit.add(lambda: _CRON_WAKE_UP.notify(dbname))
+        return True
 
     # === BUSINESS METHODS: ACCESS === #
 
