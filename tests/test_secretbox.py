@@ -87,3 +87,18 @@ def test_parse_keys_ignores_blanks():
 def test_generate_key_is_usable():
     key = secretbox.generate_key()
     assert secretbox.unseal(secretbox.seal("x", [key]), [key]) == "x"
+
+
+def test_unseal_cached_reads_like_unseal_and_never_caches_a_failure(key):
+    stored = secretbox.seal("tok-cached", [key])
+    assert secretbox.unseal_cached(stored, [key]) == "tok-cached"
+    assert secretbox.unseal_cached(stored, (key,)) == "tok-cached"
+    # Another key list is another entry: the wrong key fails, every time.
+    other = Fernet.generate_key().decode()
+    for _attempt in range(2):
+        with pytest.raises(secretbox.SecretKeyError):
+            secretbox.unseal_cached(stored, [other])
+    # Rotation: the new key first, the old one kept, reads the old secret.
+    assert secretbox.unseal_cached(stored, [other, key]) == "tok-cached"
+    # A new secret is a new stored value: decrypted afresh.
+    assert secretbox.unseal_cached(secretbox.seal("new", [key]), [key]) == "new"

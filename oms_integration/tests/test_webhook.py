@@ -2,16 +2,20 @@
 
 import json
 import os
+import select
 import time
 from unittest.mock import patch
 
+import psycopg2
 from cryptography.fernet import Fernet
 
+from odoo import sql_db
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
 from odoo.addons.oms_integration import const
 from odoo.addons.oms_integration.lib import signatures
+from odoo.addons.oms_integration.models import oms_integration_source
 
 SECRET = "whsec_" + "dGVzdC1zaWduaW5nLXNlY3JldC0xMjM0NTY3ODkwYWJj"
 PREVIOUS_SECRET = "whsec_" + "cHJldmlvdXMtc2lnbmluZy1zZWNyZXQtOTg3NjU0MzIx"
@@ -276,3 +280,142 @@ class TestWebhookContract(HttpCase):
         [event] = self._events()
         self.assertEqual(event.delivery_id, "msg_boom")
         self.assertEqual(event.state, "pending")
+
+    # === THE FAST PATH OF RECEIVING === #
+
+    def _queue_triggers(self):
+        cron = self.env.ref("oms_integration.ir_cron_process_queue")
+        return self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+
+    def test_fast_insert_stores_the_row_the_orm_would(self):
+        response = self._post(_order_payload(), msg_id="msg_fast")
+        self.assertEqual(response.status_code, 202, response.text)
+        fast = self.Event.browse(response.json()["event_id"])
+        orm = self.Event._oms_create_inbound(
+            self.source,
+            {
+                "delivery_id": "msg_orm",
+                "event_type": fast.event_type,
+                "external_order_id": fast.external_order_id,
+                "external_updated_at": fast.external_updated_at,
+                "payload": fast.sudo().payload,
+                "payload_hash": fast.payload_hash,
+                "headers": fast.headers,
+            },
+        )
+        skipped = {
+            "id",
+            "delivery_id",
+            "create_uid",
+            "write_uid",
+            "create_date",
+            "write_date",
+            "received_at",
+            "next_attempt_at",
+        }
+        names = [
+            name
+            for name, field in self.Event._fields.items()
+            if field.store and field.column_type and name not in skipped
+        ]
+        self.assertGreater(len(names), 15)
+        self.env.invalidate_all()
+        [fast_values] = fast.sudo().read(names)
+        [orm_values] = orm.sudo().read(names)
+        for name in names:
+            self.assertEqual(fast_values[name], orm_values[name], name)
+        self.assertEqual(fast.create_uid, self.env.ref("base.public_user"))
+        self.assertTrue(fast.received_at and fast.next_attempt_at)
+        self.assertLessEqual(fast.next_attempt_at, orm.next_attempt_at)
+        self.assertFalse(self.Event.search([("id", "=", fast.id)]).message_ids)
+
+    def test_source_and_consent_changes_apply_to_the_very_next_delivery(self):
+        # The first delivery makes the registry remember the source.
+        self.assertEqual(self._post(_order_payload("EXT-A")).status_code, 202)
+        consent = self.source.consent_ids.filtered(lambda c: c.scope == "inbound")
+        consent._oms_revoke("audit")
+        self.assertEqual(self._post(_order_payload("EXT-B")).status_code, 403)
+        self.source._oms_give_consent(["inbound"])
+        self.assertEqual(self._post(_order_payload("EXT-C")).status_code, 202)
+        self.source._oms_pause("maintenance")
+        self.assertEqual(self._post(_order_payload("EXT-D")).status_code, 403)
+        self.source.action_activate()
+        self.assertEqual(self._post(_order_payload("EXT-E")).status_code, 202)
+        self.source.signing_secret = PREVIOUS_SECRET
+        self.assertEqual(self._post(_order_payload("EXT-F")).status_code, 401)
+        self.assertEqual(
+            self._post(_order_payload("EXT-G"), secret=PREVIOUS_SECRET).status_code,
+            202,
+        )
+        # A deleted source's URL is gone at once.
+        other = self.env["oms.integration.source"].create(
+            {"name": "Other shop", "mode": "webhook"}
+        )
+        other.signing_secret = SECRET
+        other._oms_give_consent(["inbound"])
+        other.action_activate()
+        self.assertEqual(
+            self._post(
+                _order_payload(), source=other, secret=PREVIOUS_SECRET
+            ).status_code,
+            401,
+        )
+        key = other.webhook_key
+        other.unlink()
+        response = self.url_open(f"/oms/webhook/{key}", data=b"{}")
+        self.assertEqual(response.status_code, 404)
+
+    def test_a_burst_of_deliveries_adds_one_cron_trigger(self):
+        self._queue_triggers().unlink()
+        self.assertEqual(self._post(_order_payload("EXT-1")).status_code, 202)
+        self.assertEqual(len(self._queue_triggers()), 1)
+        self.assertEqual(self._post(_order_payload("EXT-2")).status_code, 202)
+        self.assertEqual(len(self._queue_triggers()), 1)
+        # Once the cron has run (its triggers deleted), a delivery adds one.
+        self._queue_triggers().unlink()
+        self.assertEqual(self._post(_order_payload("EXT-3")).status_code, 202)
+        self.assertEqual(len(self._queue_triggers()), 1)
+        # Not coalesced: other callers add their trigger each time.
+        self.source._oms_trigger_queue()
+        self.assertEqual(len(self._queue_triggers()), 2)
+        # An archived cron gets none, as with ir.cron._trigger.
+        self._queue_triggers().unlink()
+        self.env.ref("oms_integration.ir_cron_process_queue").active = False
+        self.assertEqual(self._post(_order_payload("EXT-4")).status_code, 202)
+        self.assertFalse(self._queue_triggers())
+
+    def test_trigger_wakes_the_cron_workers_after_the_commit(self):
+        with patch.object(oms_integration_source._CRON_WAKE_UP, "notify") as notify:
+            self.assertTrue(
+                self.source._oms_trigger_cron("oms_integration.ir_cron_process_queue")
+            )
+            notify.assert_not_called()
+            self.env.cr.postcommit.run()
+        notify.assert_called_once_with(self.env.cr.dbname)
+
+    def test_wake_up_call_reaches_a_listening_cron_worker(self):
+        _dbname, info = sql_db.connection_info_for("postgres")
+        listener = psycopg2.connect(**info)
+        listener.autocommit = True
+        wake_up = oms_integration_source._CronWakeUp()
+        try:
+            with listener.cursor() as cr:
+                cr.execute("LISTEN cron_trigger")
+            for attempt in range(2):
+                self.assertTrue(wake_up.notify(self.env.cr.dbname))
+                self.assertEqual(self._next_notification(listener), self.env.cr.dbname)
+                # The connection kept open may be closed by the server.
+                if attempt == 0:
+                    wake_up._connection.close()
+        finally:
+            wake_up._close()
+            listener.close()
+
+    def _next_notification(self, connection, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            connection.poll()
+            if connection.notifies:
+                return connection.notifies.pop(0).payload
+            select.select([connection], [], [], 0.2)
+        return None
