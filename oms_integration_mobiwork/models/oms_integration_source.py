@@ -195,6 +195,14 @@ class OmsIntegrationSource(models.Model):
     def _oms_secret_fields(self):
         return dict(super()._oms_secret_fields(), **const.SECRET_FIELDS)
 
+    @api.model
+    def _oms_webhook_fields(self):
+        # What the webhook hooks below read (the token scheme).
+        return super()._oms_webhook_fields() + [
+            "mobiwork_auth_mode",
+            "mobiwork_token_key_encrypted",
+        ]
+
     def _oms_get_activation_problems(self):
         problems = super()._oms_get_activation_problems()
         if self.provider != const.PROVIDER_CODE:
