@@ -370,3 +370,36 @@ def test_optional_carrier_code_is_read_for_the_mapping_center():
     data["order"]["carrier"] = " GHN "
     [order] = normalize.parse_compatible(json.dumps(data).encode()).orders
     assert order.carrier_code == "GHN"
+
+
+def test_field_reader_collects_every_problem_with_its_path():
+    reader = normalize.FieldReader()
+    data = {
+        "code": {"not": "text"},
+        "name": " Tạp hoá ",
+        "total": "12.5",
+        "paid": "-3",
+        "vat": "8.00%",
+        "kct": "kct",
+        "bad": "tám",
+        "high": 120,
+    }
+    assert reader.text(data, "code", "o.code") == ""
+    assert reader.text(data, "name", "o.name") == "Tạp hoá"
+    assert reader.text(data, "missing", "o.missing", required=True) == ""
+    assert reader.vnd(data, "total", "o.total", default=None) is None
+    assert reader.vnd(data, "paid", "o.paid") is None
+    assert reader.vnd({"x": "150000"}, "x", "o.x") == Decimal(150000)
+    assert reader.vnd({"x": " "}, "x", "o.x", default=Decimal(0)) == Decimal(0)
+    assert reader.vat_rate(data["vat"], "o.vat") == "8"
+    assert reader.vat_rate(data["kct"], "o.kct") == "KCT"
+    assert reader.vat_rate(data["bad"], "o.bad") is None
+    assert reader.vat_rate(data["high"], "o.high") is None
+    assert [(issue.path, issue.message) for issue in reader.errors] == [
+        ("o.code", "must be text"),
+        ("o.missing", "is required"),
+        ("o.total", "must be a whole number of đồng (VND has no decimals)"),
+        ("o.paid", "must be 0 or more"),
+        ("o.bad", "must be a VAT rate: 10, 8, 5, 0 or KCT"),
+        ("o.high", "must be a rate between 0 and 100 (or KCT)"),
+    ]

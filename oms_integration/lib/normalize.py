@@ -171,6 +171,79 @@ def parse_amount(value):
     return number
 
 
+def present(data, key):
+    """Whether ``key`` of ``data`` holds something: absent, null and "" (or
+    blanks) are nothing."""
+    value = data.get(key)
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+class FieldReader:
+    """Reads values out of a provider's JSON while collecting every problem
+    with its path, so that one answer lists them all.
+
+    The provider parsers subclass it with their own rules (dates, flags,
+    quantities); what is the same for all of them is here. ``NOT_TEXT``: the
+    JSON types refused where text is expected.
+    """
+
+    NOT_TEXT = (bool, dict, list)
+    VAT_RATE_MESSAGE = "must be a VAT rate: 10, 8, 5, 0 or KCT"
+
+    def __init__(self):
+        self.errors = []
+
+    def error(self, path, message):
+        self.errors.append(ValidationIssue(path, message))
+
+    def text(self, data, key, path, required=False):
+        raw = data.get(key)
+        if isinstance(raw, self.NOT_TEXT):
+            self.error(path, "must be text")
+            return ""
+        value = text(raw)
+        if required and not value:
+            self.error(path, "is required")
+        return value
+
+    def vnd(self, data, key, path, default=None):
+        """A whole, non-negative amount of đồng; ``default`` when empty."""
+        if not present(data, key):
+            return default
+        try:
+            amount = parse_amount(data[key])
+        except ValueError:
+            self.error(path, "must be an amount in đồng")
+            return default
+        if amount != amount.to_integral_value():
+            self.error(path, "must be a whole number of đồng (VND has no decimals)")
+            return default
+        if amount < 0:
+            self.error(path, "must be 0 or more")
+            return default
+        return Decimal(int(amount))
+
+    def vat_rate(self, value, path):
+        """A VAT rate as the core's text (8, 8.0 and "8.00" are all "8"; a
+        category such as KCT, not subject to VAT, in capitals), or None
+        after recording why not."""
+        if isinstance(value, bool | dict | list):
+            self.error(path, self.VAT_RATE_MESSAGE)
+            return None
+        raw = text(value).rstrip("%").strip()
+        try:
+            rate = parse_amount(raw)
+        except ValueError:
+            if raw.isascii() and raw.isalpha():
+                return raw.upper()
+            self.error(path, self.VAT_RATE_MESSAGE)
+            return None
+        if not 0 <= rate <= 100:
+            self.error(path, "must be a rate between 0 and 100 (or KCT)")
+            return None
+        return f"{rate.normalize():f}"
+
+
 class _Collector:
     """Reads values out of a JSON object while collecting every problem."""
 

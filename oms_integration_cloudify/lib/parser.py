@@ -148,10 +148,7 @@ class PollError(ValueError):
 # --- reading values ----------------------------------------------------------
 
 
-def _present(data, key):
-    """Whether ``key`` holds something: absent, null and "" are nothing."""
-    value = data.get(key)
-    return value is not None and not (isinstance(value, str) and not value.strip())
+_present = normalize.present
 
 
 def vietnam_midnight(day):
@@ -186,41 +183,14 @@ def _round_vnd(value):
     return value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
-class _Reader:
-    """Reads values out of Cloudify's JSON while collecting every problem."""
+class _Reader(normalize.FieldReader):
+    """Reads values out of Cloudify's JSON while collecting every problem.
 
-    def __init__(self):
-        self.errors = []
+    A number with a decimal point where text is expected is refused (an id
+    or a code is never 12.5); whole numbers are read as text.
+    """
 
-    def error(self, path, message):
-        self.errors.append(normalize.ValidationIssue(path, message))
-
-    def text(self, data, key, path, required=False):
-        raw = data.get(key)
-        if isinstance(raw, bool | dict | list | float):
-            self.error(path, "must be text")
-            return ""
-        value = normalize.text(raw)
-        if required and not value:
-            self.error(path, "is required")
-        return value
-
-    def vnd(self, data, key, path, default=None):
-        """A whole, non-negative amount of đồng; ``default`` when empty."""
-        if not _present(data, key):
-            return default
-        try:
-            amount = normalize.parse_amount(data[key])
-        except ValueError:
-            self.error(path, "must be an amount in đồng")
-            return default
-        if amount != amount.to_integral_value():
-            self.error(path, "must be a whole number of đồng (VND has no decimals)")
-            return default
-        if amount < 0:
-            self.error(path, "must be 0 or more")
-            return default
-        return Decimal(int(amount))
+    NOT_TEXT = (bool, dict, list, float)
 
     def quantity(self, data, key, path):
         """A required quantity above 0 (decimals allowed); 0 when wrong."""
@@ -263,25 +233,7 @@ class _Reader:
         """The VAT rate as normalized text, or None when not given."""
         if not _present(data, key):
             return None
-        value = data[key]
-        message = "must be a VAT rate: 10, 8, 5, 0 or KCT"
-        if isinstance(value, bool | dict | list):
-            self.error(path, message)
-            return None
-        raw = normalize.text(value).rstrip("%").strip()
-        try:
-            rate = normalize.parse_amount(raw)
-        except ValueError:
-            # A text category: KCT (not subject to VAT), KKKNT, ...
-            if raw.isascii() and raw.isalpha():
-                return raw.upper()
-            self.error(path, message)
-            return None
-        if not 0 <= rate <= 100:
-            self.error(path, "must be a rate between 0 and 100 (or KCT)")
-            return None
-        # The core's form: 8, 8.0 and "8.00" are all "8".
-        return f"{rate.normalize():f}"
+        return self.vat_rate(data[key], path)
 
     def line_id(self, data, key, path, index):
         raw = data.get(key)

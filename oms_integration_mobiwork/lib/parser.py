@@ -180,47 +180,11 @@ def _path(prefix, key):
     return f"{prefix}.{key}" if prefix else key
 
 
-def _present(data, key):
-    """Whether ``key`` holds something: absent, null and "" are nothing."""
-    value = data.get(key)
-    return value is not None and not (isinstance(value, str) and not value.strip())
+_present = normalize.present
 
 
-class _Reader:
+class _Reader(normalize.FieldReader):
     """Reads values out of Mobiwork's JSON while collecting every problem."""
-
-    def __init__(self):
-        self.errors = []
-
-    def error(self, path, message):
-        self.errors.append(normalize.ValidationIssue(path, message))
-
-    def text(self, data, key, path, required=False):
-        raw = data.get(key)
-        if isinstance(raw, bool | dict | list):
-            self.error(path, "must be text")
-            return ""
-        value = normalize.text(raw)
-        if required and not value:
-            self.error(path, "is required")
-        return value
-
-    def vnd(self, data, key, path, default=None):
-        """A whole, non-negative amount of đồng; ``default`` when empty."""
-        if not _present(data, key):
-            return default
-        try:
-            amount = normalize.parse_amount(data[key])
-        except ValueError:
-            self.error(path, "must be an amount in đồng")
-            return default
-        if amount != amount.to_integral_value():
-            self.error(path, "must be a whole number of đồng (VND has no decimals)")
-            return default
-        if amount < 0:
-            self.error(path, "must be 0 or more")
-            return default
-        return Decimal(int(amount))
 
     def quantity(self, data, key, path, required=True):
         """A quantity: required and above 0, or optional and 0 or more."""
@@ -269,30 +233,11 @@ class _Reader:
         rates = {}
         for key in VAT_FIELDS:
             if _present(data, key):
-                rates[key] = self._rate(data[key], _path(prefix, key))
+                rates[key] = self.vat_rate(data[key], _path(prefix, key))
         values = {rate for rate in rates.values() if rate is not None}
         if len(values) > 1:
             self.error(_path(prefix, VAT_FIELDS[1]), f"disagrees with {VAT_FIELDS[0]}")
         return next(iter(rates.values()), None)
-
-    def _rate(self, value, path):
-        if isinstance(value, bool | dict | list):
-            self.error(path, "must be a VAT rate: 10, 8, 5, 0 or KCT")
-            return None
-        raw = normalize.text(value).rstrip("%").strip()
-        try:
-            rate = normalize.parse_amount(raw)
-        except ValueError:
-            # A text category: KCT (not subject to VAT), KKKNT, ...
-            if raw.isascii() and raw.isalpha():
-                return raw.upper()
-            self.error(path, "must be a VAT rate: 10, 8, 5, 0 or KCT")
-            return None
-        if not 0 <= rate <= 100:
-            self.error(path, "must be a rate between 0 and 100 (or KCT)")
-            return None
-        # Same form as the core's rates: 8, 8.0 and "8.00" are all "8".
-        return f"{rate.normalize():f}"
 
 
 # --- an order ----------------------------------------------------------------
