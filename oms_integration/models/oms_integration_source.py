@@ -1020,6 +1020,48 @@ class OmsIntegrationSource(models.Model):
                     continue
         return [value for value in values if value]
 
+    # === BUSINESS METHODS: SETTINGS === #
+
+    def _oms_read_status_map(self, field_name, known, example):
+        """The JSON object of texts by order status in the text field
+        ``field_name`` (a provider's labels or states for our statuses), as a
+        dict; a ValidationError naming the field when it is not valid JSON,
+        not an object of texts, or has a status not in ``known``.
+        ``example`` shows the expected form in the message."""
+        self.ensure_one()
+        label = self._fields[field_name]._description_string(self.env)
+        try:
+            value = json.loads(self[field_name] or "{}")
+        except ValueError as exc:
+            raise ValidationError(
+                self.env._(
+                    "%(field)s is not valid JSON: write it as %(example)s.",
+                    field=label,
+                    example=example,
+                )
+            ) from exc
+        if not isinstance(value, dict) or not all(
+            isinstance(text, str) for text in value.values()
+        ):
+            raise ValidationError(
+                self.env._(
+                    "%(field)s must be a JSON object of texts: %(example)s.",
+                    field=label,
+                    example=example,
+                )
+            )
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValidationError(
+                self.env._(
+                    "Unknown statuses in %(field)s: %(unknown)s. Use %(known)s.",
+                    field=label,
+                    unknown=", ".join(unknown),
+                    known=", ".join(known),
+                )
+            )
+        return value
+
     # === PROVIDER HOOKS === #
     # A provider addon overrides these, calls super() first, and returns early
     # unless the source is theirs (see docs/how-to-add-a-provider.md).

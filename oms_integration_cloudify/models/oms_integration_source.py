@@ -274,32 +274,11 @@ class OmsIntegrationSource(models.Model):
         ValidationError when the field is not a JSON object of known statuses
         and Cloudify states."""
         self.ensure_one()
-        try:
-            own = json.loads(self.cloudify_state_map or "{}")
-        except ValueError as exc:
-            raise ValidationError(
-                self.env._(
-                    "The Cloudify state map is not valid JSON: write it as "
-                    '{"processing": "delivering", ...}.'
-                )
-            ) from exc
-        if not isinstance(own, dict):
-            raise ValidationError(
-                self.env._(
-                    "The Cloudify state map must be a JSON object: "
-                    '{"processing": "delivering", ...}.'
-                )
-            )
-        unknown = sorted(set(own) - set(const.DEFAULT_STATE_MAP))
-        if unknown:
-            raise ValidationError(
-                self.env._(
-                    "Unknown statuses in the Cloudify state map: %(unknown)s. Use "
-                    "%(known)s.",
-                    unknown=", ".join(unknown),
-                    known=", ".join(const.DEFAULT_STATE_MAP),
-                )
-            )
+        own = self._oms_read_status_map(
+            "cloudify_state_map",
+            const.DEFAULT_STATE_MAP,
+            '{"processing": "delivering", ...}',
+        )
         state_map = dict(const.DEFAULT_STATE_MAP, **own)
         for status in own:
             try:

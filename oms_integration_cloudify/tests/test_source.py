@@ -107,8 +107,14 @@ class TestCloudifySource(CloudifyCommon):
                 "cancelled": "cancel",
             },
         )
-        for wrong in ("not json", '{"shipped": "done"}', '{"delivered": "shipped"}'):
-            with self.assertRaises(ValidationError):
+        wrongs = {
+            "not json": "Cloudify State Map is not valid JSON",
+            '{"delivered": true}': "must be a JSON object of texts",
+            '{"shipped": "done"}': "Unknown statuses in Cloudify State Map: shipped",
+            '{"delivered": "shipped"}': "shipped",
+        }
+        for wrong, message in wrongs.items():
+            with self.subTest(wrong), self.assertRaisesRegex(ValidationError, message):
                 source.cloudify_state_map = wrong
 
     def test_form_fills_the_status_endpoint_and_token_url(self):

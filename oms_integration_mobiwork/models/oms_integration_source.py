@@ -132,35 +132,11 @@ class OmsIntegrationSource(models.Model):
         """The source's status labels as a dict; ValidationError when the
         field is not a JSON object of known statuses and texts."""
         self.ensure_one()
-        try:
-            labels = json.loads(self.mobiwork_status_labels or "{}")
-        except ValueError as exc:
-            raise ValidationError(
-                self.env._(
-                    "The Mobiwork status labels are not valid JSON: write them "
-                    'as {"delivered": "Đã bán hàng", ...}.'
-                )
-            ) from exc
-        if not isinstance(labels, dict) or not all(
-            isinstance(value, str) for value in labels.values()
-        ):
-            raise ValidationError(
-                self.env._(
-                    "The Mobiwork status labels must be a JSON object of texts: "
-                    '{"delivered": "Đã bán hàng", ...}.'
-                )
-            )
-        unknown = sorted(set(labels) - set(const.DEFAULT_STATUS_LABELS))
-        if unknown:
-            raise ValidationError(
-                self.env._(
-                    "Unknown statuses in the Mobiwork status labels: %(unknown)s. "
-                    "Use %(known)s.",
-                    unknown=", ".join(unknown),
-                    known=", ".join(const.DEFAULT_STATUS_LABELS),
-                )
-            )
-        return labels
+        return self._oms_read_status_map(
+            "mobiwork_status_labels",
+            const.DEFAULT_STATUS_LABELS,
+            '{"delivered": "Đã bán hàng", ...}',
+        )
 
     def _mobiwork_status_label(self, status):
         self.ensure_one()

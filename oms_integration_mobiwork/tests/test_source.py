@@ -72,10 +72,16 @@ class TestMobiworkSource(MobiworkCommon):
     def test_status_labels_must_be_a_json_object_of_known_statuses(self):
         source = self._draft()
         self.assertEqual(source._mobiwork_status_label("delivered"), "Đã bán hàng")
-        with self.assertRaises(ValidationError):
-            source.mobiwork_status_labels = "not json"
-        with self.assertRaises(ValidationError):
-            source.mobiwork_status_labels = '{"shipped": "Đã gửi"}'
+        wrongs = {
+            "not json": "Mobiwork Status Labels is not valid JSON",
+            '{"delivered": 5}': "must be a JSON object of texts",
+            '["Đã bán hàng"]': "must be a JSON object of texts",
+            '{"shipped": "Đã gửi"}': "Unknown statuses in Mobiwork Status Labels: "
+            "shipped. Use approved, processing, delivered, cancelled",
+        }
+        for wrong, message in wrongs.items():
+            with self.subTest(wrong), self.assertRaisesRegex(ValidationError, message):
+                source.mobiwork_status_labels = wrong
 
     def test_form_shows_the_mobiwork_page(self):
         form = Form(self.env["oms.integration.source"])
