@@ -156,6 +156,16 @@ MAX_RATE_LIMIT_SLEEP = 2.0  # seconds
 # orders are independent): a small pool per worker process, so a provider
 # never sees more than this many concurrent requests from one worker.
 OUTBOUND_CONCURRENCY = 4
+# Status callbacks claimed together by the send cron: the fixed costs of a
+# batch (claim, commits, the source's secrets and circuit) are shared by them.
+OUTBOUND_BATCH_SIZE = 100
+# A batch starts no request after this long (a slow provider): the rest goes
+# back to the queue at once, so a batch ends well within its lease.
+OUTBOUND_BATCH_SECONDS = 30
+# While every answer is a success, the circuit breaker's shared state is read
+# again (another worker may have opened it) after this many of them; any
+# failure is counted, and the state read, at once.
+OUTBOUND_CIRCUIT_RECHECK = 20
 # Below Odoo's default cron time limit, so a run always ends by itself.
 DEFAULT_QUEUE_TIME_BUDGET = 60  # seconds
 

@@ -69,3 +69,61 @@ def test_redact_json_text_masks_secret_keys_and_keeps_other_text():
     assert '"pw"' not in redacted
     assert '"order": "EXT-1"' in redacted
     assert redaction.redact_json_text("not json token=abc") == "not json token=abc"
+
+
+def test_headers_text_is_indented_json_with_secrets_masked():
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-signature": "v1,abc",
+        "X-Note": 'quote " and Tạp hóa',
+        "Authorization": "",
+    }
+    text = redaction.headers_text(headers)
+    assert text == json.dumps(
+        redaction.redact_mapping(headers), ensure_ascii=False, indent=1
+    )
+    assert json.loads(text)["webhook-signature"] == "***"
+    assert "Tạp hóa" in text
+    assert redaction.headers_text({}) == "{}" == redaction.headers_text(None)
+    # Not only text (a number, say): the same JSON all the same.
+    assert redaction.headers_text({"X-Count": 3}) == '{\n "X-Count": 3\n}'
+
+
+def test_redact_json_text_masks_keys_written_with_escapes():
+    text = '{"\\u0074oken": "tok-123456", "id": "EXT-1"}'
+    assert json.loads(redaction.redact_json_text(text)) == {
+        "token": "***",
+        "id": "EXT-1",
+    }
+    # Without a secret-named key the JSON is made compact all the same.
+    assert redaction.redact_json_text('{"id":  "EXT-1",\n "n": [1, 2]}') == (
+        '{"id": "EXT-1", "n": [1, 2]}'
+    )
+
+
+def test_every_secret_name_is_caught_by_the_quick_check():
+    names = [
+        "password",
+        "PASS",
+        "client_secret",
+        "access_token",
+        "tokenkey",
+        "apikey",
+        "X-Api-Key",
+        "api_key",
+        "Authorization",
+        "authorisation",
+        "webhook-signature",
+        "Cookie",
+        "session_id",
+        "SessionId",
+        "credentials",
+        "private_key",
+    ]
+    for name in names:
+        assert redaction.is_secret_key(name), name
+        text = json.dumps({"a": {name: "value-1234"}})
+        assert "value-1234" not in redaction.redact_json_text(text), name
+    # Not ASCII: the pattern's own case folding (a long s is an s) decides.
+    text = json.dumps({"paſſword": "value-1234"}, ensure_ascii=False)
+    assert "value-1234" not in redaction.redact_json_text(text)

@@ -58,3 +58,29 @@ def test_thread_session_is_per_thread_and_key():
     assert sessions["x"][0] is sessions["x"][1]
     assert sessions["x"][0] is not sessions["y"][0]
     assert sending.thread_session("a") is not sending.thread_session("b")
+
+
+def test_sessions_read_proxies_and_ca_bundle_from_the_environment_once(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company-ca.pem")
+    session = sending.new_session()
+    assert session.trust_env is False
+    options = sending._environment_options(session, "https://api.example/status")
+    assert options["proxies"]["https"] == "http://proxy.example:3128"
+    assert options["verify"] == "/etc/ssl/company-ca.pem"
+    internal = sending._environment_options(session, "https://internal.example/x")
+    assert "https" not in internal["proxies"]
+    # Read once per host: a later change of the environment is not seen.
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")
+    again = sending._environment_options(session, "https://api.example/other")
+    assert again["proxies"]["https"] == "http://proxy.example:3128"
+    # A plain session reads the environment itself.
+    assert sending._environment_options(requests.Session(), "https://a.example") == {}
+
+
+def test_sessions_verify_certificates_by_default(monkeypatch):
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    session = sending.new_session()
+    assert sending._environment_options(session, "https://a.example")["verify"] is True

@@ -1,5 +1,6 @@
 """Redaction of secrets in headers, payloads and messages shown to users."""
 
+import functools
 import json
 import re
 
@@ -11,11 +12,30 @@ SECRET_KEY_PATTERN = re.compile(
     r"cookie|session[_-]?id|tokenkey|client[_-]?secret|credential|private)",
     re.IGNORECASE,
 )
+# A part of every name the pattern matches (a test checks that they are).
+SECRET_KEY_PARTS = (
+    "pass",
+    "secret",
+    "token",
+    "api",
+    "authori",
+    "signature",
+    "cookie",
+    "session",
+    "credential",
+    "private",
+)
 
 
 def is_secret_key(key):
     """Whether a header or field name holds a credential."""
-    return bool(SECRET_KEY_PATTERN.search(str(key)))
+    return _is_secret_name(str(key))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(name):
+    # The same few names come in every header and payload: decided once.
+    return bool(SECRET_KEY_PATTERN.search(name))
 
 
 def redact_mapping(data):
@@ -72,4 +92,37 @@ def redact_json_text(text):
         parsed = json.loads(text)
     except (TypeError, ValueError):
         return text
-    return json.dumps(redact_mapping(parsed), ensure_ascii=False)
+    if _may_name_a_secret(text):
+        parsed = redact_mapping(parsed)
+    return json.dumps(parsed, ensure_ascii=False)
+
+
+def _may_name_a_secret(text):
+    """Whether a key of the JSON ``text`` may be secret-named, told cheaply
+    (the pattern's search through a whole body cost more than the rest): a
+    decoded key is a part of the text unless written with ``\\u`` escapes,
+    and an ASCII one lowercases plainly (the pattern's case folding also
+    matches a few other letters)."""
+    if "\\u" in text or not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(part in lowered for part in SECRET_KEY_PARTS)
+
+
+def headers_text(headers):
+    """HTTP ``headers`` (a mapping) as JSON, one header a line, secret-named
+    ones masked: ``json.dumps(..., indent=1)`` of ``redact_mapping``, without
+    its slow indenting encoder when every name and value is text."""
+    redacted = redact_mapping(dict(headers or {}))
+    if not all(
+        isinstance(name, str) and isinstance(value, str)
+        for name, value in redacted.items()
+    ):
+        return json.dumps(redacted, ensure_ascii=False, indent=1)
+    if not redacted:
+        return "{}"
+    encode = json.encoder.encode_basestring
+    lines = ",\n".join(
+        f" {encode(name)}: {encode(value)}" for name, value in redacted.items()
+    )
+    return "{\n" + lines + "\n}"

@@ -1,5 +1,6 @@
 import collections
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,6 +20,9 @@ from ..exceptions import OmsProcessingError
 from ..lib import backoff, outbound, redaction, signatures
 
 _logger = logging.getLogger(__name__)
+# The answers of a batch of status callbacks being recorded in a thread of
+# their own, per sending thread (see _oms_recording_behind).
+_RECORDING = threading.local()
 
 
 @dataclass
@@ -412,7 +416,9 @@ class OmsIntegrationEvent(models.Model):
     # === BUSINESS METHODS: QUEUE === #
 
     @api.model
-    def _cron_send_statuses(self, batch_size=20, time_budget=None, commit=True):
+    def _cron_send_statuses(
+        self, batch_size=const.OUTBOUND_BATCH_SIZE, time_budget=None, commit=True
+    ):
         """Cron: send due outbound status events (see _cron_process_queue)."""
         return self._cron_process_queue(
             batch_size, time_budget, commit, direction="outbound"
@@ -429,22 +435,33 @@ class OmsIntegrationEvent(models.Model):
         committed, so that other workers skip it and a killed worker's events
         are claimed again once their lease expires. Each event is processed
         in its own savepoint: one failure never rolls back the others.
-        ``commit=False`` keeps everything in the caller's transaction (tests).
+        Outbound, the answers of a batch are recorded while the next batch is
+        sent (``_oms_recording_behind``). ``commit=False`` keeps everything in
+        the caller's transaction (tests).
         """
         if time_budget is None:
             time_budget = const.DEFAULT_QUEUE_TIME_BUDGET
         deadline = time.monotonic() + time_budget
         done = 0
-        while time.monotonic() < deadline:
-            events = self._oms_claim(batch_size, direction)
-            if not events:
-                break
-            if commit:
-                self._oms_commit()
-            events._oms_process_claimed()
-            done += len(events)
-            if commit:
-                self._oms_commit()
+        with self._oms_recording_behind(commit and direction == "outbound"):
+            while time.monotonic() < deadline:
+                events = self._oms_claim(batch_size, direction)
+                if not events:
+                    # The answers still being recorded may make the next
+                    # statuses of their orders due: claim again once they are.
+                    if not self._oms_wait_recorded():
+                        break
+                    if commit:
+                        self._oms_commit()
+                    continue
+                if commit:
+                    self._oms_commit()
+                # A full batch is likely followed by another: its answers may
+                # be recorded while that one is sent.
+                events._oms_process_claimed(record_behind=len(events) >= batch_size)
+                done += len(events)
+                if commit:
+                    self._oms_commit()
         remaining = self._oms_count_due(direction)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
@@ -549,10 +566,10 @@ class OmsIntegrationEvent(models.Model):
         claimable._set_processing()
         return claimable
 
-    def _oms_process_claimed(self):
+    def _oms_process_claimed(self, record_behind=False):
         outbound_events = self.filtered(lambda e: e.direction == "outbound")
         if outbound_events:
-            outbound_events._oms_send_claimed()
+            outbound_events._oms_send_claimed(record_behind)
         for event in self - outbound_events:
             try:
                 with self.env.cr.savepoint():
@@ -635,14 +652,16 @@ class OmsIntegrationEvent(models.Model):
             event._oms_ensure_moved(moved, "pending")
         return self
 
-    def _oms_send_claimed(self):
+    def _oms_send_claimed(self, record_behind=False):
         """Send claimed outbound events, unless their source may not send
         now; every outcome is recorded on its event.
 
         The claim returns one status per order, so the events are independent:
         each source's requests go out in waves of up to
         ``const.OUTBOUND_CONCURRENCY`` at once (``_oms_send_waves``), then all
-        the answers are recorded together (``_oms_record_sent``)."""
+        the answers are recorded together (``_oms_record_sent``), with
+        ``record_behind`` while the next batch is sent if the cron allows
+        it (``_oms_record_sent_behind``)."""
         sent = []
         for source, events in self.grouped("source_id").items():
             refusal = source._oms_traffic_refusal("outbound")
@@ -662,7 +681,10 @@ class OmsIntegrationEvent(models.Model):
                         "Statuses), then Retry this event."
                     ),
                 )
-        self._oms_record_sent(sent)
+        if record_behind:
+            self._oms_record_sent_behind(sent)
+        else:
+            self._oms_record_sent(sent)
         return self
 
     def _oms_send_waves(self, source):
@@ -675,12 +697,19 @@ class OmsIntegrationEvent(models.Model):
         back to the queue), one probe when half-open, never more requests
         than the failures left before it opens, so a dead endpoint gets no
         more than the threshold. Its state is read afresh after every failure
-        and every wave of successes. Each request takes its rate-limit slot
-        here, then goes out at once from the pool of sending threads, so the
-        limit's spacing holds."""
+        and after ``const.OUTBOUND_CIRCUIT_RECHECK`` successes (another worker
+        may have opened it). Each request takes its rate-limit slot here,
+        then goes out at once from the pool of sending threads, so the
+        limit's spacing holds. No request starts after
+        ``const.OUTBOUND_BATCH_SECONDS``: the rest goes back to the queue."""
+        with source._oms_keep_throttle_cursor():
+            return self._oms_send_waves_kept(source)
+
+    def _oms_send_waves_kept(self, source):
         built = self._oms_build_requests()
         queue = [event for event in self if event in built]
         state = source._oms_circuit_state()
+        deadline = time.monotonic() + const.OUTBOUND_BATCH_SECONDS
         in_flight = collections.deque()
         uncounted, sent = [], []
         while queue or in_flight:
@@ -691,6 +720,14 @@ class OmsIntegrationEvent(models.Model):
                     self.env._("Sending is paused (too many failures in a row)."),
                 )
                 break
+            if queue and time.monotonic() > deadline:
+                self.browse([event.id for event in queue])._oms_defer(
+                    fields.Datetime.now(),
+                    self.env._(
+                        "The provider answered slowly: sent with a later batch."
+                    ),
+                )
+                queue = []
             while queue and len(in_flight) < size:
                 event = queue.pop(0)
                 wait = source._oms_take_rate_slot()
@@ -712,7 +749,7 @@ class OmsIntegrationEvent(models.Model):
             if uncounted and (
                 answer.transport_failed
                 or state.failures
-                or len(uncounted) >= const.OUTBOUND_CONCURRENCY
+                or len(uncounted) >= const.OUTBOUND_CIRCUIT_RECHECK
                 or not (queue or in_flight)
             ):
                 state = source._oms_circuit_record_many(uncounted)
@@ -777,9 +814,79 @@ class OmsIntegrationEvent(models.Model):
             self, request, response, error, duration, outcome, message, retry_after
         )
 
+    @contextlib.contextmanager
+    def _oms_recording_behind(self, enabled=True):
+        """Within this context, the answers of each batch of status callbacks
+        are recorded in a thread and a transaction of their own while the
+        next batch is sent (``_oms_record_sent_behind``): their database work
+        (exchange logs, events, orders) overlaps the next requests instead of
+        stopping the sending. The events stay claimed until it is committed,
+        so the next status of their orders waits for it. Not inside Odoo's
+        test runner, whose single transaction the thread cannot share."""
+        if (
+            not enabled
+            or getattr(threading.current_thread(), "testing", False)
+            or getattr(_RECORDING, "on", False)
+        ):
+            yield
+            return
+        _RECORDING.on, _RECORDING.thread = True, None
+        try:
+            yield
+        finally:
+            try:
+                self._oms_wait_recorded()
+            finally:
+                _RECORDING.on = False
+
+    def _oms_record_sent_behind(self, sent):
+        """Record the answers ``sent`` in a thread while the next batch is
+        sent, inside ``_oms_recording_behind``; otherwise now."""
+        if not getattr(_RECORDING, "on", False):
+            self._oms_record_sent(sent)
+            return
+        # The thread reads what this transaction wrote, and nothing of it may
+        # hold up the thread it waits for.
+        self.env.flush_all()
+        self._oms_commit()
+        self._oms_wait_recorded()
+        if sent:
+            _RECORDING.thread = threading.Thread(
+                target=self._oms_record_in_thread, args=(sent,), name="oms-record"
+            )
+            _RECORDING.thread.start()
+
+    def _oms_record_in_thread(self, sent):
+        try:
+            with self.env.registry.cursor() as cr:
+                env = self.env(cr=cr)
+                self.with_env(env)._oms_record_sent(
+                    [
+                        dataclasses.replace(answer, event=answer.event.with_env(env))
+                        for answer in sent
+                    ]
+                )
+        except Exception:  # noqa: BLE001 - a thread's error would be lost
+            _logger.exception(
+                "Recording %s status callbacks failed: they are sent again once "
+                "their lease expires",
+                len(sent),
+            )
+
+    @api.model
+    def _oms_wait_recorded(self):
+        """Wait for the answers being recorded in a thread, if any; returns
+        whether there were."""
+        thread = getattr(_RECORDING, "thread", None)
+        if thread is None:
+            return False
+        thread.join()
+        _RECORDING.thread = None
+        return True
+
     def _oms_record_sent(self, sent):
         """Record the answers ``sent`` (``SentStatus``) together: their
-        exchange logs in one create, the events delivered, the sale orders'
+        exchange logs in one INSERT, the events delivered, the sale orders'
         last status, the failures. Should that fail, each event is recorded
         in a savepoint of its own: one event never rolls back the others.
         Returns the exchanges logged."""

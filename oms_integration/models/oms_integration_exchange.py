@@ -1,6 +1,5 @@
-import json
-
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .. import const
 from ..lib import redaction
@@ -60,35 +59,71 @@ class OmsIntegrationExchange(models.Model):
     @api.model
     def _oms_log_many(self, exchanges):
         """Store exchanges ``[(event, request, response, error, outcome,
-        duration)]`` in one create, each redacted as ``_oms_log`` does."""
+        duration)]`` in one INSERT, each redacted as ``_oms_log`` does."""
         secrets_of = {}
-        vals_list = []
+        rows = []
         for event, request, response, error, outcome, duration in exchanges:
             source = event.source_id
             if source.id not in secrets_of:
                 secrets_of[source.id] = source._oms_known_secret_values()
-            vals_list.append(
-                self._oms_log_vals(
-                    secrets_of[source.id],
-                    event,
-                    request,
-                    response,
-                    error,
-                    outcome,
-                    duration,
-                )
+            vals = self._oms_log_vals(
+                secrets_of[source.id],
+                event,
+                request,
+                response,
+                error,
+                outcome,
+                duration,
             )
-        return self.sudo().create(vals_list)
+            # The stored related fields, as they would be computed.
+            vals.update(source_id=source.id, company_id=event.company_id.id)
+            rows.append(vals)
+        return self._oms_insert(rows)
+
+    @api.model
+    def _oms_insert(self, rows):
+        """Insert the exchanges ``rows`` (dicts of column values) in SQL.
+
+        An exchange is written once and never changed: the ORM's create cost
+        as much as sending the request (and recomputed the source and company
+        in a second UPDATE); the log has no default, constraint or compute
+        beyond those two, which the rows hold already."""
+        if not rows:
+            return self.browse()
+        now, uid = self.env.cr.now(), self.env.uid
+        rows = [
+            dict(row, create_uid=uid, create_date=now, write_uid=uid, write_date=now)
+            for row in rows
+        ]
+        columns = sorted({column for row in rows for column in row})
+        # One flat list of parameters: psycopg2 quotes a tuple in Python.
+        values = [
+            None if row.get(column) is False else row.get(column)
+            for row in rows
+            for column in columns
+        ]
+        one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                SQL.identifier(self._table),
+                SQL(", ").join(map(SQL.identifier, columns)),
+                SQL(", ".join([one_row] * len(rows)), *values),
+            )
+        )
+        exchanges = self.sudo().browse(row[0] for row in self.env.cr.fetchall())
+        events = self.env["oms.integration.event"].browse(
+            {row["event_id"] for row in rows}
+        )
+        events.invalidate_recordset(["exchange_ids"])
+        return exchanges
 
     @api.model
     def _oms_log_vals(
         self, secrets, event, request, response, error, outcome, duration
     ):
         def clean_headers(headers):
-            redacted = redaction.redact_mapping(dict(headers or {}))
-            return redaction.redact_text(
-                json.dumps(redacted, ensure_ascii=False, indent=1), secrets
-            )
+            return redaction.redact_text(redaction.headers_text(headers), secrets)
 
         def clean_body(body):
             if body is None:

@@ -37,6 +37,9 @@ _HTTP_SESSIONS = threading.local()
 # The key of a request dict holding the future of its answer while the pool of
 # sending threads sends it (see _oms_start_request).
 IN_FLIGHT = "_oms_in_flight"
+# The throttle cursor this thread keeps per database while it sends a batch
+# (see _oms_keep_throttle_cursor).
+_KEPT_CURSORS = threading.local()
 
 
 class _CronWakeUp:
@@ -1509,14 +1512,42 @@ class OmsIntegrationSource(models.Model):
 
     @contextlib.contextmanager
     def _oms_throttle_cursor(self):
-        """A cursor of its own, committed at once. Inside Odoo's test runner,
-        which has one transaction only, a savepoint of the test's cursor."""
+        """A cursor of its own, committed at once: the one kept while a batch
+        is sent (``_oms_keep_throttle_cursor``), else a new one. Inside Odoo's
+        test runner, which has one transaction only, a savepoint of the
+        test's cursor."""
         if getattr(threading.current_thread(), "testing", False):
             with self.env.cr.savepoint():
                 yield self.env.cr
             return
+        kept = _KEPT_CURSORS.__dict__.get("by_db", {}).get(self.env.cr.dbname)
+        if kept is None:
+            with self.env.registry.cursor() as cr:
+                yield cr
+            return
+        try:
+            yield kept
+        except BaseException:
+            kept.rollback()
+            raise
+        kept.commit()
+
+    @contextlib.contextmanager
+    def _oms_keep_throttle_cursor(self):
+        """Keep one throttle cursor in this thread while a batch is sent: a
+        cursor taken from the pool for each read of the circuit cost more
+        than the read (each use is still a transaction of its own)."""
+        kept = _KEPT_CURSORS.__dict__.setdefault("by_db", {})
+        dbname = self.env.cr.dbname
+        if dbname in kept or getattr(threading.current_thread(), "testing", False):
+            yield
+            return
         with self.env.registry.cursor() as cr:
-            yield cr
+            kept[dbname] = cr
+            try:
+                yield
+            finally:
+                del kept[dbname]
 
     def _oms_rate_wait(self):
         """Take a request slot of the rate limit: 0 when taken, else the

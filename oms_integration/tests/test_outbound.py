@@ -2,20 +2,24 @@
 server) is the receiving end, and the statuses come from real Odoo flows."""
 
 import json
+import threading
 import time
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
+import psycopg2
 from freezegun import freeze_time
 from werkzeug.urls import url_parse
 
 from odoo import fields
 from odoo.tests import Form, tagged
 from odoo.tests.common import HOST, _super_send
+from odoo.tools import mute_logger
 
 from .. import const
 from ..lib import signatures
 from ..lib.simulator import ProviderSimulator
+from ..models import oms_integration_event as event_module
 from .common import SIGNING_SECRET, OmsIntegrationCommon
 
 API_TOKEN = "tok-outbound-9f8e7d6c5b4a"
@@ -578,3 +582,154 @@ class TestOutbound(OmsIntegrationCommon):
         self.assertIn("cannot be written", bad_approved.last_error)
         self.assertEqual(len(good_approved.exchange_ids), 1)
         self.assertEqual(len(bad_approved.exchange_ids), 1, "its request is logged")
+
+    def test_a_database_error_recording_a_batch_falls_back_to_each_event(self):
+        orders = self._order("EXT-OK") | self._order("EXT-BAD")
+        orders.action_confirm()
+        bad = orders.filtered(lambda o: o.oms_external_id == "EXT-BAD")
+        Event = type(self.Event)
+        after_sent = Event._oms_after_sent
+
+        def failing_query(events):
+            if bad in events.sale_order_id:
+                self.env.cr.execute("SELECT 1 / 0")  # aborts the transaction
+            return after_sent(events)
+
+        with (
+            patch.object(Event, "_oms_after_sent", failing_query),
+            mute_logger("odoo.sql_db"),
+            self.assertLogs(
+                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
+            ),
+        ):
+            self.Event._cron_send_statuses(commit=False, batch_size=2)
+        good_approved = self._statuses(orders - bad)[0]
+        bad_approved = self._statuses(bad)[0]
+        self.assertEqual(good_approved.state, "done")
+        self.assertEqual((orders - bad).oms_last_status, "processing")
+        self.assertEqual(bad_approved.state, "failed")
+        self.assertIn("division by zero", bad_approved.last_error)
+        self.assertEqual(len(good_approved.exchange_ids), 1)
+        self.assertEqual(len(bad_approved.exchange_ids), 1, "its request is logged")
+        self.assertEqual(bad_approved.exchange_ids.status_code, 200)
+
+    def test_exchanges_of_a_batch_are_each_logged_redacted(self):
+        # The provider echoes secrets in every answer, headers and body.
+        self.simulator.script(
+            200,
+            {"ok": True, "token": API_TOKEN, "note": f"signed with {SIGNING_SECRET}"},
+            {"X-Debug": API_TOKEN},
+            times=3,
+        )
+        orders = self._order("EXT-L1") | self._order("EXT-L2") | self._order("EXT-L3")
+        orders.action_confirm()
+        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
+        batch = self.Event._oms_claim(3, "outbound")
+        self.assertEqual(batch, approved, "one batch: the approved statuses")
+        batch._oms_process_claimed()
+
+        self.assertEqual(set(approved.mapped("state")), {"done"})
+        for event in approved:
+            exchange = event.exchange_ids
+            self.assertEqual(len(exchange), 1)
+            self.assertEqual(
+                (exchange.source_id, exchange.company_id, exchange.attempt),
+                (self.shop, event.company_id, 1),
+            )
+            self.assertEqual(
+                (exchange.status_code, exchange.outcome), (200, "delivered")
+            )
+            self.assertEqual(exchange.url, self.shop.callback_url)
+            sent = json.loads(exchange.request_headers)
+            self.assertEqual(sent["webhook-id"], event.delivery_id)
+            self.assertEqual(sent["webhook-signature"], "***")
+            self.assertEqual(json.loads(exchange.request_body)["status"], "approved")
+            self.assertEqual(json.loads(exchange.response_headers)["X-Debug"], "***")
+            answer = json.loads(exchange.response_body)
+            self.assertEqual(answer["token"], "***")
+            self.assertEqual(answer["note"], "signed with ***")
+        self._assert_no_secret_stored()
+
+    def test_a_batch_starts_no_request_after_its_time(self):
+        slow = SlowSimulator().start()
+        self.addCleanup(slow.stop)
+        self.shop.callback_url = f"{slow.url}/status"
+        self.shop._oms_give_consent(["outbound"])
+        orders = self.env["sale.order"]
+        for index in range(6):
+            orders |= self._order(f"EXT-T{index}")
+        orders.action_confirm()
+        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
+        batch = self.Event._oms_claim(100, "outbound")
+        self.assertEqual(batch, approved)
+        # Each answer takes 0.05 s: the first wave only starts in time.
+        with patch.object(const, "OUTBOUND_BATCH_SECONDS", 0.01):
+            batch._oms_process_claimed()
+
+        sent = approved.filtered(lambda e: e.state == "done")
+        later = approved - sent
+        self.assertEqual(len(slow.callbacks), const.OUTBOUND_CONCURRENCY)
+        self.assertEqual(len(sent), const.OUTBOUND_CONCURRENCY)
+        self.assertEqual(set(later.mapped("state")), {"pending"})
+        self.assertEqual(set(later.mapped("attempts")), {0}, "not an attempt")
+        self.assertFalse(later.exchange_ids, "nothing was sent for them")
+        self._send()
+        self.assertEqual(set(approved.mapped("state")), {"done"})
+
+    # === TESTS: RECORDING WHILE THE NEXT BATCH IS SENT === #
+
+    def _record_behind(self):
+        """Record answers in a thread, as the cron does outside tests, the
+        thread working on this test's transaction through Odoo's test cursor
+        (this thread waits meanwhile)."""
+        if not self.registry.in_test_mode():
+            self.registry.enter_test_mode(self.cr)
+            self.addCleanup(self.registry.leave_test_mode)
+        event_module._RECORDING.on = True
+        self.addCleanup(setattr, event_module._RECORDING, "on", False)
+
+    def test_answers_are_recorded_in_a_thread_while_the_next_batch_goes(self):
+        self.simulator.script(503, {"error": "maintenance"})
+        orders = self._order("EXT-R1") | self._order("EXT-R2")
+        orders.action_confirm()
+        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
+        batch = self.Event._oms_claim(10, "outbound")
+        self.assertEqual(batch, approved)
+        self._record_behind()
+        batch._oms_process_claimed(record_behind=True)
+        recorder = event_module._RECORDING.thread
+        self.assertNotEqual(recorder, threading.current_thread())
+        self.assertTrue(self.Event._oms_wait_recorded())
+        self.assertFalse(recorder.is_alive())
+        self.assertFalse(self.Event._oms_wait_recorded(), "nothing left")
+
+        self.env.invalidate_all()
+        down, up = approved.sorted(lambda e: e.exchange_ids.status_code == 200)
+        self.assertEqual((down.state, up.state), ("failed", "done"))
+        self.assertEqual(down.exchange_ids.status_code, 503)
+        self.assertIn("maintenance", down.last_error)
+        self.assertEqual(len(up.exchange_ids), 1)
+        self.assertEqual(up.sale_order_id.oms_last_status, "approved")
+        self.assertFalse(down.sale_order_id.oms_last_status)
+
+    def test_a_thread_failing_to_record_leaves_the_events_to_their_lease(self):
+        order = self._order("EXT-R3")
+        order.action_confirm()
+        batch = self.Event._oms_claim(10, "outbound")
+        self._record_behind()
+
+        def broken(events, sent):
+            raise psycopg2.OperationalError("the connection was lost")
+
+        with (
+            patch.object(type(self.Event), "_oms_record_sent", broken),
+            self.assertLogs(
+                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
+            ) as logs,
+        ):
+            batch._oms_process_claimed(record_behind=True)
+            self.Event._oms_wait_recorded()
+        self.assertIn("sent again once their lease expires", logs.output[0])
+        self.env.invalidate_all()
+        self.assertEqual(batch.state, "processing", "claimed again once leased out")
+        self.assertEqual(len(self.simulator.callbacks), 1)
