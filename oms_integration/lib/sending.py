@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import requests
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
 _SESSIONS = threading.local()
@@ -61,7 +62,7 @@ def _merged_headers(session, headers):
     apart from the session, with no cookie: a status callback carries its
     credentials in its own headers, and merging the session's cookie jar
     into every request was a good part of ``requests``' cost."""
-    merged = requests.structures.CaseInsensitiveDict(session.headers)
+    merged = CaseInsensitiveDict(session.headers)
     merged.update(headers or {})
     return {key: value for key, value in merged.items() if value is not None}
 
