@@ -528,25 +528,16 @@ class OmsIntegrationEvent(models.Model):
     def _oms_claim(self, limit, direction="inbound"):
         """Lock up to ``limit`` due events and lease them to this worker."""
         self.flush_model()
+        now = fields.Datetime.now()
+        params = {"now": now, "limit": limit, "direction": direction}
         # One statement per kind of ready event: with both in one OR, the
         # planner sorted the whole backlog on every claim (0.7 s with 100,000
         # pending); apart, each reads its partial index in order and stops at
-        # ``limit`` (1 ms).
-        ids = []
-        for ready in (("expired",), ("due",)):
-            if len(ids) >= limit:
-                break
-            self.env.cr.execute(
-                self._oms_due_query("event.id", limit=limit, ready=ready),
-                {
-                    "now": fields.Datetime.now(),
-                    "limit": limit - len(ids),
-                    "direction": direction,
-                },
-            )
-            ids += [row[0] for row in self.env.cr.fetchall()]
-        events = self.sudo().browse(ids)
-        expired = events.filtered(lambda e: e.state == "processing")
+        # ``limit`` (1 ms). Expired leases are rare: the ORM handles them.
+        self.env.cr.execute(
+            self._oms_due_query("event.id", limit=limit, ready=("expired",)), params
+        )
+        expired = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
         for event in expired:
             # Its worker died; the attempt it had started counts.
             if backoff.should_retry(event.attempts, event.source_id.max_attempts):
@@ -562,9 +553,47 @@ class OmsIntegrationEvent(models.Model):
                     ),
                     reason="exhausted",
                 )
-        claimable = events.filtered(lambda e: e.state in ("pending", "failed"))
-        claimable._set_processing()
-        return claimable
+        claimed = expired.filtered(lambda e: e.state == "pending")
+        claimed._set_processing()
+        if len(claimed) < limit:
+            claimed |= self._oms_claim_due(limit - len(claimed), direction, now)
+        return claimed
+
+    def _oms_claim_due(self, limit, direction, now):
+        """Lease up to ``limit`` due events (pending or failed) in one
+        statement, as ``_set_processing`` would (no tracking, the attempt
+        counted): the ORM read each event, then wrote it, a tenth of the cost
+        of a status callback."""
+        lease_until = now + timedelta(seconds=const.DEFAULT_LEASE_SECONDS)
+        self.env.cr.execute(
+            f"""
+            WITH due AS ({
+                self._oms_due_query(
+                    "event.id, event.next_attempt_at", limit=limit, ready=("due",)
+                )
+            })
+            UPDATE oms_integration_event event
+               SET state = 'processing', started_at = %(now)s,
+                   lease_until = %(lease_until)s, attempts = COALESCE(event.attempts, 0) + 1,
+                   write_uid = %(uid)s, write_date = now() at time zone 'UTC'
+              FROM due
+             WHERE event.id = due.id
+         RETURNING event.id, due.next_attempt_at
+            """,
+            {
+                "now": now,
+                "limit": limit,
+                "direction": direction,
+                "lease_until": lease_until,
+                "uid": self.env.uid,
+            },
+        )
+        rows = sorted(self.env.cr.fetchall(), key=lambda row: (row[1], row[0]))
+        events = self.sudo().browse([row[0] for row in rows])
+        events.invalidate_recordset(
+            ["state", "started_at", "lease_until", "attempts", "write_uid", "write_date"]
+        )
+        return events
 
     def _oms_process_claimed(self, record_behind=False):
         outbound_events = self.filtered(lambda e: e.direction == "outbound")
