@@ -574,7 +574,8 @@ class OmsIntegrationEvent(models.Model):
             })
             UPDATE oms_integration_event event
                SET state = 'processing', started_at = %(now)s,
-                   lease_until = %(lease_until)s, attempts = COALESCE(event.attempts, 0) + 1,
+                   lease_until = %(lease_until)s,
+                   attempts = COALESCE(event.attempts, 0) + 1,
                    write_uid = %(uid)s, write_date = now() at time zone 'UTC'
               FROM due
              WHERE event.id = due.id
@@ -591,7 +592,8 @@ class OmsIntegrationEvent(models.Model):
         rows = sorted(self.env.cr.fetchall(), key=lambda row: (row[1], row[0]))
         events = self.sudo().browse([row[0] for row in rows])
         events.invalidate_recordset(
-            ["state", "started_at", "lease_until", "attempts", "write_uid", "write_date"]
+            ["state", "started_at", "lease_until", "attempts"]
+            + ["write_uid", "write_date"]
         )
         return events
 
