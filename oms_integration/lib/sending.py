@@ -64,7 +64,7 @@ def send(session, request, timeouts):
             )
             # Read the whole answer now, as Session.send does (not streamed):
             # its connection goes back to the session's pool.
-            response.content  # noqa: B018 - reading it is the point
+            response.content  # noqa: B018  # pylint: disable=pointless-statement
     except requests.Timeout as exc:
         return None, f"Timeout: {exc}", time.monotonic() - started
     except requests.RequestException as exc:
