@@ -561,15 +561,15 @@ class TestOutbound(OmsIntegrationCommon):
         orders.action_confirm()
         bad = orders.filtered(lambda o: o.oms_external_id == "EXT-BAD")
         Event = type(self.Event)
-        after_sent = Event._oms_after_sent
+        set_delivered = Event._oms_set_delivered
 
-        def flaky(events):
+        def flaky(events, note=False):
             if bad in events.sale_order_id:
                 raise ValueError("the order cannot be written")
-            return after_sent(events)
+            return set_delivered(events, note)
 
         with (
-            patch.object(Event, "_oms_after_sent", flaky),
+            patch.object(Event, "_oms_set_delivered", flaky),
             self.assertLogs(
                 "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
             ),
@@ -583,20 +583,72 @@ class TestOutbound(OmsIntegrationCommon):
         self.assertEqual(len(good_approved.exchange_ids), 1)
         self.assertEqual(len(bad_approved.exchange_ids), 1, "its request is logged")
 
+    def test_a_delivered_status_is_recorded_on_the_event_and_its_order(self):
+        self.simulator.script(503, {"error": "maintenance"})
+        order = self._order("EXT-D1")
+        order.action_confirm()
+        approved = self._statuses(order)[0]
+        with freeze_time("2030-01-01 10:00:00"):
+            self._send()
+            self.assertEqual(approved.state, "failed")
+            self.assertTrue(approved.last_error)
+        with freeze_time("2030-01-01 10:10:00"):
+            self._send()
+        self.assertRecordValues(
+            approved,
+            [
+                {
+                    "state": "done",
+                    "attempts": 2,
+                    "processed_at": datetime(2030, 1, 1, 10, 10),
+                    "lease_until": False,
+                    "last_error": False,
+                    "error_hint": False,
+                    "duration": 0.0,  # frozen time: started and done at once
+                }
+            ],
+        )
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    # The delivery is ready too: its status went after.
+                    "oms_last_status": "processing",
+                    "oms_last_status_at": datetime(2030, 1, 1, 10, 10),
+                }
+            ],
+        )
+        self.assertEqual(approved.exchange_ids.mapped("status_code"), [200, 503])
+
+    def test_a_status_unknown_to_the_order_is_refused_by_the_orm(self):
+        order = self._order("EXT-D2")
+        order.action_confirm()
+        approved = self._statuses(order)[0]
+        approved.sudo().status = "teleported"
+        with (
+            self.assertLogs(
+                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
+            ),
+        ):
+            self._send()
+        self.assertEqual(approved.state, "failed")
+        self.assertIn("teleported", approved.last_error)
+        self.assertFalse(order.oms_last_status)
+
     def test_a_database_error_recording_a_batch_falls_back_to_each_event(self):
         orders = self._order("EXT-OK") | self._order("EXT-BAD")
         orders.action_confirm()
         bad = orders.filtered(lambda o: o.oms_external_id == "EXT-BAD")
         Event = type(self.Event)
-        after_sent = Event._oms_after_sent
+        set_delivered = Event._oms_set_delivered
 
-        def failing_query(events):
+        def failing_query(events, note=False):
             if bad in events.sale_order_id:
                 self.env.cr.execute("SELECT 1 / 0")  # aborts the transaction
-            return after_sent(events)
+            return set_delivered(events, note)
 
         with (
-            patch.object(Event, "_oms_after_sent", failing_query),
+            patch.object(Event, "_oms_set_delivered", failing_query),
             mute_logger("odoo.sql_db"),
             self.assertLogs(
                 "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
@@ -685,8 +737,8 @@ class TestOutbound(OmsIntegrationCommon):
         if not self.registry.in_test_mode():
             self.registry.enter_test_mode(self.cr)
             self.addCleanup(self.registry.leave_test_mode)
-        event_module._RECORDING.on = True
-        self.addCleanup(setattr, event_module._RECORDING, "on", False)
+        event_module._RECORDING.recorder = event_module._Recorder(self.Event)
+        self.addCleanup(setattr, event_module._RECORDING, "recorder", None)
 
     def test_answers_are_recorded_in_a_thread_while_the_next_batch_goes(self):
         self.simulator.script(503, {"error": "maintenance"})
@@ -697,7 +749,7 @@ class TestOutbound(OmsIntegrationCommon):
         self.assertEqual(batch, approved)
         self._record_behind()
         batch._oms_process_claimed(record_behind=True)
-        recorder = event_module._RECORDING.thread
+        recorder = event_module._RECORDING.recorder.thread
         self.assertNotEqual(recorder, threading.current_thread())
         self.assertTrue(self.Event._oms_wait_recorded())
         self.assertFalse(recorder.is_alive())
@@ -711,6 +763,44 @@ class TestOutbound(OmsIntegrationCommon):
         self.assertEqual(len(up.exchange_ids), 1)
         self.assertEqual(up.sale_order_id.oms_last_status, "approved")
         self.assertFalse(down.sale_order_id.oms_last_status)
+
+    def test_answers_are_handed_to_the_recorder_a_chunk_at_a_time(self):
+        orders = self.env["sale.order"]
+        for index in range(5):
+            orders |= self._order(f"EXT-C{index}")
+        orders.action_confirm()
+        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
+        batch = self.Event._oms_claim(10, "outbound")
+        self.assertEqual(batch, approved)
+        chunks = []
+
+        class InlineRecorder:
+            """Records each chunk at once, in this thread: what is handed
+            over, and when, is what this test checks."""
+
+            def put(self, sent):
+                chunks.append(
+                    ([answer.event.id for answer in sent], len(simulator.callbacks))
+                )
+                batch._oms_record_sent(sent)
+
+        simulator = self.simulator
+        event_module._RECORDING.recorder = InlineRecorder()
+        self.addCleanup(setattr, event_module._RECORDING, "recorder", None)
+        # One request at a time: each chunk is handed over as soon as its
+        # last answer is read, before the next request goes.
+        with (
+            patch.object(const, "OUTBOUND_RECORD_CHUNK", 2),
+            patch.object(const, "OUTBOUND_CONCURRENCY", 1),
+        ):
+            batch._oms_process_claimed(record_behind=True)
+
+        self.assertEqual([len(ids) for ids, _sent in chunks], [2, 2, 1])
+        self.assertEqual([sent for _ids, sent in chunks], [2, 4, 5])
+        self.assertEqual(sorted(i for ids, _sent in chunks for i in ids), batch.ids)
+        self.assertEqual(set(approved.mapped("state")), {"done"})
+        self.assertEqual(set(orders.mapped("oms_last_status")), {"approved"})
+        self.assertEqual(len(approved.exchange_ids), 5)
 
     def test_a_thread_failing_to_record_leaves_the_events_to_their_lease(self):
         order = self._order("EXT-R3")
