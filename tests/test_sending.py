@@ -84,3 +84,68 @@ def test_sessions_verify_certificates_by_default(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     session = sending.new_session()
     assert sending._environment_options(session, "https://a.example")["verify"] is True
+
+
+def _received(sim, index=-1):
+    callback = sim.callbacks[index]
+    headers = {name.lower(): value for name, value in callback["headers"].items()}
+    return callback["path"], headers, callback["body"]
+
+
+def test_the_adapter_path_sends_what_session_send_sends(sim):
+    # A session of new_session() sends through its transport adapter; a
+    # plain session through Session.send: the provider gets the same request.
+    request = {
+        "method": "POST",
+        "url": f"{sim.url}/status?tenant=7",
+        "headers": {"Content-Type": "application/json", "X-Key": "abc"},
+        "body": b'{"n": 1}',
+    }
+    for session in (requests.Session(), sending.new_session()):
+        response, error, _duration = sending.send(session, request, (5, 15))
+        assert error is None and response.status_code == 200
+        assert response.content  # read: the connection is free again
+    (path_a, headers_a, body_a), (path_b, headers_b, body_b) = (
+        _received(sim, 0),
+        _received(sim, 1),
+    )
+    assert (path_a, body_a) == (path_b, body_b) == ("/status?tenant=7", b'{"n": 1}')
+    assert headers_a == headers_b
+    assert headers_b["content-length"] == "8"
+    assert headers_b["x-key"] == "abc"
+    assert headers_b["user-agent"].startswith("python-requests/")
+
+
+def test_request_headers_override_the_sessions_whatever_their_case(sim):
+    session = sending.new_session()
+    session.headers["X-Tenant"] = "shop"
+    request = dict(
+        _request(sim, 1),
+        headers={"user-agent": "oms/1.0", "x-tenant": None, "X-Key": "k"},
+    )
+    sending.send(session, request, (5, 15))
+    _path, headers, _body = _received(sim)
+    assert headers["user-agent"] == "oms/1.0"
+    assert "x-tenant" not in headers, "None removes the session's header"
+    assert headers["x-key"] == "k"
+    assert "accept-encoding" in headers, "the session's other headers stay"
+
+
+def test_each_request_is_prepared_afresh_on_a_known_url(sim):
+    # The URL is parsed once per session; headers and bodies never carry over.
+    session = sending.new_session()
+    first = dict(_request(sim, 1), headers={"X-One": "1"})
+    second = dict(_request(sim, 2), headers={"X-Two": "2"})
+    for request in (first, second):
+        sending.send(session, request, (5, 15))
+    _path, headers, body = _received(sim)
+    assert body == b'{"n": 2}' and headers["content-length"] == "8"
+    assert "x-one" not in headers and headers["x-two"] == "2"
+
+
+def test_credentials_in_the_url_become_basic_authentication(sim):
+    session = sending.new_session()
+    url = sim.url.replace("http://", "http://user:p%40ss@") + "/status"
+    sending.send(session, dict(_request(sim, 1), url=url), (5, 15))
+    _path, headers, _body = _received(sim)
+    assert headers["authorization"] == requests.auth._basic_auth_str("user", "p@ss")

@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import requests
-from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
 _SESSIONS = threading.local()
@@ -88,7 +87,8 @@ def _prepare(session, request):
         template.prepare_headers(None)
         template.prepare_auth(None, template.url)  # user:password@ in the URL
         urls[url] = template
-    prepared = template.copy()
+    prepared = requests.PreparedRequest()
+    prepared.url = template.url
     prepared.prepare_method(request.get("method", "POST"))
     prepared.prepare_headers(_merged_headers(session, request.get("headers")))
     if "Authorization" in template.headers:
@@ -99,13 +99,21 @@ def _prepare(session, request):
 
 def _merged_headers(session, headers):
     """The session's headers (``requests``' defaults) with the request's
-    over them, as ``Session.request`` merges them. The request is prepared
-    apart from the session, with no cookie: a status callback carries its
-    credentials in its own headers, and merging the session's cookie jar
-    into every request was a good part of ``requests``' cost."""
-    merged = CaseInsensitiveDict(session.headers)
-    merged.update(headers or {})
-    return {key: value for key, value in merged.items() if value is not None}
+    over them, names compared without case, as ``Session.request`` merges
+    them (a None value removes a header). The request is prepared apart from
+    the session, with no cookie: a status callback carries its credentials
+    in its own headers, and merging the session's cookie jar into every
+    request was a good part of ``requests``' cost. Plain dicts: merging in a
+    ``CaseInsensitiveDict`` was a tenth of the cost of sending."""
+    headers = headers or {}
+    overridden = {name.lower() for name in headers}
+    merged = {
+        name: value
+        for name, value in session.headers.items()
+        if name.lower() not in overridden
+    }
+    merged.update(headers)
+    return {name: value for name, value in merged.items() if value is not None}
 
 
 def new_session():
