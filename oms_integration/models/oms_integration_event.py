@@ -335,17 +335,20 @@ class OmsIntegrationEvent(models.Model):
         """
         allowed = const.EVENT_TRANSITIONS[target_state]
         moving = self.filtered(lambda e: e.state in allowed)
-        for event in self - moving:
+        (self - moving)._oms_log_refused(target_state)
+        if moving:
+            writer = moving if track else moving.with_context(tracking_disable=True)
+            writer.write(dict(extra_vals or {}, state=target_state))
+        return moving
+
+    def _oms_log_refused(self, target_state):
+        for event in self:
             _logger.warning(
                 "Refused to move integration event %s from state %s to %s",
                 event.id,
                 event.state,
                 target_state,
             )
-        if moving:
-            writer = moving if track else moving.with_context(tracking_disable=True)
-            writer.write(dict(extra_vals or {}, state=target_state))
-        return moving
 
     def _oms_ensure_moved(self, moved, target_state):
         refused = self - moved
@@ -945,10 +948,6 @@ class OmsIntegrationEvent(models.Model):
             finally:
                 _RECORDING.recorder = None
 
-    def _oms_recording(self):
-        """Whether answers are recorded behind (``_oms_recording_behind``)."""
-        return getattr(_RECORDING, "recorder", None) is not None
-
     def _oms_record_sent_behind(self, sent):
         """Hand the answers ``sent`` to the recorder inside
         ``_oms_recording_behind``; otherwise record them now. The events were
@@ -1019,9 +1018,9 @@ class OmsIntegrationEvent(models.Model):
     def _oms_record_answers(self, sent):
         # What recording reads of the events, without their payload and
         # headers (a fresh cache in the recorder: the whole rows were read).
-        events = self.browse([answer.event.id for answer in sent])
-        events.fetch(["source_id", "company_id", "attempts", "event_type"])
-        events.source_id._oms_fetch_secrets()
+        answered = self.browse([answer.event.id for answer in sent])
+        answered.fetch(["source_id", "company_id", "attempts", "event_type"])
+        answered.source_id._oms_fetch_secrets()
         exchanges = self.env["oms.integration.exchange"]._oms_log_many(
             [
                 (
@@ -1100,12 +1099,7 @@ class OmsIntegrationEvent(models.Model):
             + ["result_note", "duration", "write_uid", "write_date"]
         )
         moved = self.browse([row[0] for row in rows])
-        for event in self - moved:
-            _logger.warning(
-                "Refused to move integration event %s from state %s to done",
-                event.id,
-                event.state,
-            )
+        (self - moved)._oms_log_refused("done")
         self._oms_ensure_moved(moved, "done")
         Order = self.env["sale.order"].sudo()
         known = set(Order._fields["oms_last_status"].get_values(self.env))

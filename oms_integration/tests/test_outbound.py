@@ -702,18 +702,24 @@ class TestOutbound(OmsIntegrationCommon):
             self.assertEqual(answer["note"], "signed with ***")
         self._assert_no_secret_stored()
 
+    def _claim_approved(self, prefix, count):
+        """``count`` confirmed orders, their ``approved`` statuses, and the
+        batch claimed: those statuses."""
+        orders = self.env["sale.order"]
+        for index in range(count):
+            orders |= self._order(f"{prefix}{index}")
+        orders.action_confirm()
+        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
+        batch = self.Event._oms_claim(100, "outbound")
+        self.assertEqual(batch, approved)
+        return orders, approved, batch
+
     def test_a_batch_starts_no_request_after_its_time(self):
         slow = SlowSimulator().start()
         self.addCleanup(slow.stop)
         self.shop.callback_url = f"{slow.url}/status"
         self.shop._oms_give_consent(["outbound"])
-        orders = self.env["sale.order"]
-        for index in range(6):
-            orders |= self._order(f"EXT-T{index}")
-        orders.action_confirm()
-        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
-        batch = self.Event._oms_claim(100, "outbound")
-        self.assertEqual(batch, approved)
+        _orders, approved, batch = self._claim_approved("EXT-T", 6)
         # Each answer takes 0.05 s: the first wave only starts in time.
         with patch.object(const, "OUTBOUND_BATCH_SECONDS", 0.01):
             batch._oms_process_claimed()
@@ -765,13 +771,7 @@ class TestOutbound(OmsIntegrationCommon):
         self.assertFalse(down.sale_order_id.oms_last_status)
 
     def test_answers_are_handed_to_the_recorder_a_chunk_at_a_time(self):
-        orders = self.env["sale.order"]
-        for index in range(5):
-            orders |= self._order(f"EXT-C{index}")
-        orders.action_confirm()
-        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
-        batch = self.Event._oms_claim(10, "outbound")
-        self.assertEqual(batch, approved)
+        orders, approved, batch = self._claim_approved("EXT-C", 5)
         chunks = []
 
         class InlineRecorder:
