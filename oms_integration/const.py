@@ -188,3 +188,6 @@ SECRET_KEY_ENV_VAR = "OMS_INTEGRATION_SECRET_KEY"
 # A webhook delivery adds no cron trigger when one was added this many seconds
 # ago and is still pending (see oms.integration.source._oms_trigger_cron).
 TRIGGER_COALESCE_SECONDS = 1
+
+# The cron that turns inbound events into sale orders.
+QUEUE_CRON_XMLID = "oms_integration.ir_cron_process_queue"

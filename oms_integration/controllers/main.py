@@ -40,10 +40,8 @@ class OmsWebhookController(http.Controller):
         return request.make_json_response(answer, status=status)
 
     def _oms_handle_webhook(self, source_key, authentic):
-        source = (
-            request.env["oms.integration.source"]
-            .sudo()
-            ._oms_find_by_webhook_key(source_key)
+        source, queue_cron_id = (
+            request.env["oms.integration.source"].sudo()._oms_webhook_lookup(source_key)
         )
         if not source:
             return 404, {"status": "not_found"}
@@ -51,7 +49,8 @@ class OmsWebhookController(http.Controller):
         limit = source.body_size_limit or const.DEFAULT_BODY_SIZE_LIMIT
         if (httprequest.content_length or 0) > limit:
             return 413, {"status": "too_large"}
-        body = httprequest.get_data(cache=False)
+        # Kept (cache): Odoo replays the request after a serialization failure.
+        body = httprequest.get_data()
         if len(body) > limit:
             return 413, {"status": "too_large"}
         if source._oms_traffic_refusal("inbound"):
@@ -70,7 +69,7 @@ class OmsWebhookController(http.Controller):
         return (
             request.env["oms.integration.event"]
             .sudo()
-            ._oms_receive_webhook(source, headers, body)
+            ._oms_receive_webhook(source, headers, body, queue_cron_id=queue_cron_id)
         )
 
     def _oms_keep_raw_delivery(self, source, headers, body):

@@ -21,6 +21,18 @@ from ..exceptions import OmsProcessingError
 from ..lib import backoff, outbound, redaction, signatures
 
 _logger = logging.getLogger(__name__)
+
+# One inbound event per version of an external order: the same payload, or
+# the same ``updated_at`` (webhook and polling overlap). Name, column, and what
+# else a row needs to be covered.
+_REPEAT_INDEXES = (
+    ("oms_integration_event_payload_unique", "payload_hash", SQL()),
+    (
+        "oms_integration_event_version_unique",
+        "external_updated_at",
+        SQL(" AND external_updated_at IS NOT NULL"),
+    ),
+)
 # The recorder of the answers of status callbacks, per sending thread (see
 # _oms_recording_behind).
 _RECORDING = threading.local()
@@ -224,6 +236,60 @@ class OmsIntegrationEvent(models.Model):
             DROP INDEX IF EXISTS oms_integration_event__company_id_index;
             DROP INDEX IF EXISTS oms_integration_event__event_type_index;
             """
+        )
+        for name, column, condition in _REPEAT_INDEXES:
+            self._oms_create_repeat_index(name, column, condition)
+
+    def _oms_create_repeat_index(self, name, column, condition):
+        """A unique index that makes a repeated version of an external order
+        (the same payload, or the same ``updated_at``) a conflict that the
+        receiving INSERT skips (``ON CONFLICT DO NOTHING``).
+
+        Events stored twice by earlier versions stay as they are (an event is
+        never deleted here): the index then covers the events after the last
+        of them, and the log says so.
+        """
+        cr = self.env.cr
+        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+        if cr.fetchone():
+            return
+        predicate = SQL(
+            "direction = 'inbound' AND external_order_id IS NOT NULL%s", condition
+        )
+        cr.execute(
+            SQL(
+                """
+                SELECT max(last_id), count(*)
+                  FROM (SELECT max(id) AS last_id
+                          FROM oms_integration_event
+                         WHERE %s
+                         GROUP BY source_id, external_order_id, %s
+                        HAVING count(*) > 1) AS repeated
+                """,
+                predicate,
+                SQL.identifier(column),
+            )
+        )
+        last_repeated, repeated = cr.fetchone()
+        if last_repeated:
+            _logger.warning(
+                "%s versions of external orders were stored more than once by "
+                "an earlier version (by %s): a delivery repeating an event up to "
+                "id %s is stored again and then skipped by the queue, later "
+                "ones are answered as duplicates.",
+                repeated,
+                column,
+                last_repeated,
+            )
+            predicate = SQL("%s AND id > %s", predicate, last_repeated)
+        cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX %s ON oms_integration_event "
+                "(source_id, external_order_id, %s) WHERE %s",
+                SQL.identifier(name),
+                SQL.identifier(column),
+                predicate,
+            )
         )
 
     # === COMPUTE METHODS === #
@@ -1177,13 +1243,15 @@ class OmsIntegrationEvent(models.Model):
     # === BUSINESS METHODS: RECEIVING === #
 
     @api.model
-    def _oms_receive_webhook(self, source, headers, body):
+    def _oms_receive_webhook(self, source, headers, body, queue_cron_id=None):
         """Validate and store one authentic webhook delivery for ``source``.
 
         Returns ``(http_status, answer)`` per the inbound webhook contract.
-        Never creates the sale order: processing is the queue's job. The
-        controller has already checked the source, its size limit, that it
-        accepts inbound traffic, and the signature.
+        Never creates the sale order: processing is the queue's job, whose
+        cron (``queue_cron_id``, looked up when not given) gets a trigger
+        unless one from the last second is pending. The controller has
+        already checked the source, its size limit, that it accepts inbound
+        traffic, and the signature.
         """
         source._oms_assert_traffic_allowed("inbound")
         stored_headers = {key.lower(): value for key, value in headers.items()}
@@ -1205,8 +1273,12 @@ class OmsIntegrationEvent(models.Model):
             )
         headers_json = self._oms_headers_json(stored_headers)
 
+        if queue_cron_id is None:
+            queue_cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+                const.QUEUE_CRON_XMLID, raise_if_not_found=False
+            )
         created, duplicates, rejected = self.browse(), self.browse(), []
-        first_write = True
+        first_write, trigger_pending = True, True
         for item in items:
             item_hash = self._oms_hash_payload(item.raw)
             item_delivery_id = source._oms_get_delivery_id(headers, item)
@@ -1224,7 +1296,7 @@ class OmsIntegrationEvent(models.Model):
                 )
                 continue
             for order in item.result.orders:
-                event, duplicate = self._oms_store_webhook_order(
+                event, duplicate, pending = self._oms_store_webhook_order(
                     source,
                     order,
                     {
@@ -1234,16 +1306,19 @@ class OmsIntegrationEvent(models.Model):
                         "headers": headers_json,
                     },
                     first_write=first_write,
+                    queue_cron_id=queue_cron_id,
                 )
                 first_write = False
                 created |= event
                 duplicates |= duplicate
+                trigger_pending = trigger_pending and pending
         if not created:
             if duplicates:
                 return 200, {"status": "duplicate", "event_id": duplicates[:1].id}
             errors = [e for item in items for e in item.result.errors]
             return 422, {"status": "rejected", "errors": [e.as_dict() for e in errors]}
-        source._oms_trigger_queue(coalesce=True)
+        if not trigger_pending:
+            source._oms_trigger_queue()
         answer = {"status": "queued", "event_id": created[:1].id}
         if len(created) > 1:
             answer["event_ids"] = created.ids
@@ -1436,23 +1511,29 @@ class OmsIntegrationEvent(models.Model):
         return created
 
     @api.model
-    def _oms_store_webhook_order(self, source, order, vals, first_write=False):
+    def _oms_store_webhook_order(
+        self, source, order, vals, first_write=False, queue_cron_id=None
+    ):
         """Store one valid order of an authentic webhook delivery:
-        ``(event, duplicate)``, one of them empty.
+        ``(event, duplicate, trigger_pending)``, one of the first two empty.
 
-        The fast path of receiving, in one INSERT, which also skips an order
-        whose very payload or version (``updated_at``) is stored already
-        (webhook and polling overlap): the ORM's create, its savepoint and
-        the searches before it were three quarters of the cost of a delivery.
-        The row is the one ``_oms_create_inbound`` would create (a test
-        compares them), without chatter bookkeeping, as there. ``vals``:
-        ``delivery_id``, ``payload``, ``payload_hash``, ``headers`` (JSON,
-        redacted). The caller has checked the source's consent.
+        The fast path of receiving, in one statement: an INSERT that skips a
+        repeat (``ON CONFLICT DO NOTHING``: the same delivery id, or the very
+        same payload or version of the order, by the unique indexes), and a
+        look for a recent trigger of the queue cron ``queue_cron_id``
+        (``trigger_pending``, see ``_oms_trigger_cron``). The ORM's create,
+        its savepoint, the searches before it and a statement of its own for
+        the look were most of the cost of a delivery. The row is the one
+        ``_oms_create_inbound`` would create (a test compares them), without
+        chatter bookkeeping, as there. ``vals``: ``delivery_id``, ``payload``,
+        ``payload_hash``, ``headers`` (JSON, redacted). The caller has checked
+        the source's consent.
 
         ``first_write``: nothing was written in this transaction before, so a
-        conflict may roll it back instead of a savepoint guarding the insert
-        (two statements fewer on every delivery).
+        twin committed while this one ran may roll it back; otherwise Odoo
+        retries the request.
         """
+        now = fields.Datetime.now()
         params = dict(
             vals,
             source=source.id,
@@ -1461,52 +1542,58 @@ class OmsIntegrationEvent(models.Model):
             event_type=order.event_type or None,
             external_order_id=order.external_id,
             version=self._oms_naive(order.updated_at) or None,
-            now=fields.Datetime.now(),
+            now=now,
             uid=self.env.uid,
+            cron=queue_cron_id,
+            since=now - timedelta(seconds=const.TRIGGER_COALESCE_SECONDS),
         )
-        guard = contextlib.nullcontext() if first_write else self.env.cr.savepoint()
         try:
-            # A concurrent twin is expected here: no "bad query" in the log.
-            with mute_logger("odoo.sql_db"), guard:
-                self.env.cr.execute(
-                    """
+            # A twin that committed after this transaction began is a
+            # serialization failure (repeatable read): no "bad query" in the
+            # log, it is expected.
+            self.env.cr.execute(
+                """
+                WITH new AS (
                     INSERT INTO oms_integration_event (
                         direction, source_id, company_id, provider, event_type,
                         external_order_id, external_updated_at, delivery_id,
                         payload, payload_hash, headers, state, attempts,
                         next_attempt_at, received_at,
                         create_uid, write_uid, create_date, write_date)
-                    SELECT 'inbound', %(source)s, %(company)s, %(provider)s,
-                           %(event_type)s, %(external_order_id)s, %(version)s,
-                           %(delivery_id)s, %(payload)s, %(payload_hash)s,
-                           %(headers)s, 'pending', 0, %(now)s, %(now)s,
-                           %(uid)s, %(uid)s,
-                           now() at time zone 'UTC', now() at time zone 'UTC'
-                     WHERE NOT EXISTS (
-                           SELECT 1
-                             FROM oms_integration_event same
-                            WHERE same.source_id = %(source)s
-                              AND same.direction = 'inbound'
-                              AND same.external_order_id = %(external_order_id)s
-                              AND (same.payload_hash = %(payload_hash)s
-                                   OR same.external_updated_at = %(version)s))
+                    VALUES ('inbound', %(source)s, %(company)s, %(provider)s,
+                            %(event_type)s, %(external_order_id)s, %(version)s,
+                            %(delivery_id)s, %(payload)s, %(payload_hash)s,
+                            %(headers)s, 'pending', 0, %(now)s, %(now)s,
+                            %(uid)s, %(uid)s,
+                            now() at time zone 'UTC', now() at time zone 'UTC')
+                    ON CONFLICT DO NOTHING
                     RETURNING id
-                    """,
-                    params,
                 )
-                row = self.env.cr.fetchone()
-        except psycopg2.errors.UniqueViolation:
-            # The same delivery, stored concurrently (or before). Without a
-            # savepoint, the transaction is lost: start a new one, which also
-            # sees the twin if it committed since this one began.
-            if first_write:
-                self.env.cr.rollback()
-            return self.browse(), self._oms_find_delivery(source, vals["delivery_id"])
-        if row:
-            return self.browse(row[0]), self.browse()
-        return self.browse(), self._oms_find_same_version(
-            source, order, vals["payload_hash"]
-        )
+                SELECT (SELECT id FROM new),
+                       EXISTS (SELECT 1 FROM ir_cron_trigger
+                                WHERE cron_id = %(cron)s AND call_at >= %(since)s)
+                """,
+                params,
+                log_exceptions=False,
+            )
+            event_id, trigger_pending = self.env.cr.fetchone()
+        except psycopg2.errors.SerializationFailure:
+            if not first_write:
+                raise
+            # Nothing of this transaction to keep: a new one sees the twin.
+            self.env.cr.rollback()
+            return self.browse(), self._oms_find_repeat(source, order, vals), True
+        if event_id:
+            return self.browse(event_id), self.browse(), trigger_pending
+        return self.browse(), self._oms_find_repeat(source, order, vals), True
+
+    @api.model
+    def _oms_find_repeat(self, source, order, vals):
+        """The stored event that a webhook order repeats: the same delivery
+        id, else the same payload or version of the order."""
+        return self._oms_find_delivery(
+            source, vals["delivery_id"], fresh=False
+        ) or self._oms_find_same_version(source, order, vals["payload_hash"])
 
     @api.model
     def _oms_headers_json(self, headers):

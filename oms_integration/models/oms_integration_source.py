@@ -1763,25 +1763,36 @@ class OmsIntegrationSource(models.Model):
         ``webhook_key``, or an empty recordset, with the fields a delivery
         needs (``_oms_webhook_fields``) read in the same query: reading all
         of a source's fields cost as much as storing the delivery."""
+        return self._oms_webhook_lookup(webhook_key)[0]
+
+    @api.model
+    def _oms_webhook_lookup(self, webhook_key):
+        """``(source, queue_cron_id)``: the source of ``webhook_key`` as
+        :meth:`_oms_find_by_webhook_key` finds it, and the id of the queue
+        cron that a delivery triggers (``None`` when it is gone), both
+        remembered by the registry: a delivery reads neither."""
         if not webhook_key:
-            return self.browse()
+            return self.browse(), None
         try:
-            source_id, values = self._oms_webhook_source_values(webhook_key)
+            source_id, values, queue_cron_id = self._oms_webhook_source_values(
+                webhook_key
+            )
         except _UnknownWebhookKey:
-            return self.browse()
+            return self.browse(), None
         source = self.browse(source_id)
         for name, value in values:
             self.env.cache.update(source, self._fields[name], [value])
-        return source
+        return source, queue_cron_id
 
     @tools.ormcache("webhook_key")
     def _oms_webhook_source_values(self, webhook_key):
-        """``(id, ((field, value in cache), ...))`` of the source of
-        ``webhook_key``, remembered by the registry: a delivery then reads no
-        source row at all. Any change of these fields, the key, a consent or
-        the set of sources clears it (``write``, ``unlink``, consents), in
-        every worker. An unknown key raises, so that it is not remembered:
-        random keys never fill the cache."""
+        """``(id, ((field, value in cache), ...), queue_cron_id)`` of the
+        source of ``webhook_key``, remembered by the registry: a delivery then
+        reads no source row at all. Any change of these fields, the key, a
+        consent or the set of sources clears it (``write``, ``unlink``,
+        consents), in every worker; so does any change of the records' XML
+        ids (the queue cron's id). An unknown key raises, so that it is not
+        remembered: random keys never fill the cache."""
         source = (
             self.sudo()
             .with_context(active_test=False)
@@ -1793,10 +1804,14 @@ class OmsIntegrationSource(models.Model):
         )
         if not source:
             raise _UnknownWebhookKey()
-        return source.id, tuple(
+        values = tuple(
             (name, self.env.cache.get(source, self._fields[name]))
             for name in self._oms_webhook_fields()
         )
+        queue_cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            const.QUEUE_CRON_XMLID, raise_if_not_found=False
+        )
+        return source.id, values, queue_cron_id or None
 
     @api.model
     def _oms_webhook_fields(self):
@@ -1855,7 +1870,7 @@ class OmsIntegrationSource(models.Model):
     def _oms_trigger_queue(self, coalesce=False):
         """Ask the queue cron to run soon, when the queue processor is
         installed (``coalesce``: see ``_oms_trigger_cron``)."""
-        self._oms_trigger_cron("oms_integration.ir_cron_process_queue", coalesce)
+        self._oms_trigger_cron(const.QUEUE_CRON_XMLID, coalesce)
 
     @api.model
     def _oms_trigger_cron(self, xmlid, coalesce=False):

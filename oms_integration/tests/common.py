@@ -1,3 +1,4 @@
+import itertools
 import json
 import os
 from unittest.mock import patch
@@ -8,6 +9,8 @@ from odoo.tests import TransactionCase, new_test_user
 from odoo.tools import config
 
 from odoo.addons.oms_integration import const
+
+_EVENT_VERSIONS = itertools.count(1)
 
 SIGNING_SECRET = "whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz"
 
@@ -115,9 +118,16 @@ class OmsIntegrationCommon(TransactionCase):
     @classmethod
     def _create_event(cls, source=None, **vals):
         source = source or cls.source
+        # Each a version of its own: one version of an order is one event.
         payload = vals.pop(
             "payload",
-            json.dumps({"order_id": "EXT-1", "lines": [{"sku": "SP001", "qty": 2}]}),
+            json.dumps(
+                {
+                    "order_id": "EXT-1",
+                    "version": next(_EVENT_VERSIONS),
+                    "lines": [{"sku": "SP001", "qty": 2}],
+                }
+            ),
         )
         return cls.env["oms.integration.event"].create(
             dict(

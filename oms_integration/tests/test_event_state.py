@@ -8,9 +8,10 @@ from psycopg2 import IntegrityError
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.oms_integration import const
+from odoo.addons.oms_integration.models.oms_integration_event import _REPEAT_INDEXES
 
 from .common import SIGNING_SECRET, OmsIntegrationCommon
 
@@ -232,6 +233,82 @@ class TestEventRecords(OmsIntegrationCommon):
             inbound | outbound | other_source,
         )
 
+    def _assert_refused_as_a_repeat(self, **vals):
+        with (
+            self.assertRaises(IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self._create_event(**vals)
+
+    def test_one_version_of_an_order_is_one_event(self):
+        version = datetime(2026, 11, 22, 9, 30)
+        event = self._create_event(
+            external_order_id="EXT-V", external_updated_at=version
+        )
+        # The very same payload of the order, or the same version: refused by
+        # the database, whoever stores it.
+        self._assert_refused_as_a_repeat(
+            payload=event.payload, external_order_id="EXT-V"
+        )
+        self._assert_refused_as_a_repeat(
+            external_order_id="EXT-V", external_updated_at=version
+        )
+        # Another version, another order, another source, an outbound event,
+        # or no version at all: stored.
+        stored = (
+            self._create_event(
+                external_order_id="EXT-V",
+                external_updated_at=version + timedelta(minutes=1),
+            )
+            | self._create_event(payload=event.payload, external_order_id="EXT-W")
+            | self._create_event(
+                source=self.source_b,
+                payload=event.payload,
+                external_order_id="EXT-V",
+                external_updated_at=version,
+            )
+            | self._create_event(
+                payload=event.payload,
+                external_order_id="EXT-V",
+                external_updated_at=version,
+                direction="outbound",
+            )
+            | self._create_event(external_order_id="EXT-V")
+        )
+        self.assertEqual(len(stored), 5)
+
+    def test_repeat_index_leaves_events_stored_twice_before_it(self):
+        cr = self.env.cr
+        name, column, condition = _REPEAT_INDEXES[0]
+        cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+        first = self._create_event(external_order_id="EXT-R")
+        twice = self._create_event(payload=first.payload, external_order_id="EXT-R")
+        with self.assertLogs(
+            "odoo.addons.oms_integration.models.oms_integration_event", "WARNING"
+        ) as logs:
+            self.env["oms.integration.event"]._oms_create_repeat_index(
+                name, column, condition
+            )
+        self.assertIn(f"up to id {twice.id}", logs.output[0])
+        # Nothing is deleted; events after them are covered again.
+        self.assertTrue(first.exists() and twice.exists())
+        later = self._create_event(external_order_id="EXT-S")
+        self._assert_refused_as_a_repeat(
+            payload=later.payload, external_order_id="EXT-S"
+        )
+        # A database without such events gets the index over every event.
+        cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+        (first | twice).unlink()
+        self.env["oms.integration.event"]._oms_create_repeat_index(
+            name, column, condition
+        )
+        cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+        self.assertNotIn("id >", cr.fetchone()[0])
+        self._assert_refused_as_a_repeat(
+            payload=later.payload, external_order_id="EXT-S"
+        )
+
     def test_events_without_delivery_id_are_not_duplicates(self):
         events = self._create_event() | self._create_event()
         self.env.flush_all()
@@ -243,7 +320,7 @@ class TestEventRecords(OmsIntegrationCommon):
         self.assertEqual(
             event.payload_hash, hashlib.sha256(payload.encode()).hexdigest()
         )
-        same = self._create_event(payload=payload)
+        same = self._create_event(payload=payload, external_order_id="EXT-2")
         self.assertEqual(same.payload_hash, event.payload_hash)
 
     def test_payload_display_redacts_secrets(self):

@@ -202,7 +202,7 @@ class TestQueueProcessing(OmsIntegrationCommon):
 
     def test_one_external_order_is_one_sale_order(self):
         self._receive(_payload(), delivery_id="a")
-        self._receive(_payload(), delivery_id="b")
+        self._receive(_payload(updated_at="2026-11-22T09:31:00Z"), delivery_id="b")
         self._run_queue()
         self.assertEqual(len(self._order_of("Q-1001")), 1)
 

@@ -1,4 +1,6 @@
-"""Ten identical deliveries at the same moment: one event, one sale order."""
+"""Ten identical deliveries at the same moment: one event, one sale order.
+The same with ten delivery ids for one payload (a provider that sends again
+under a new id)."""
 
 import json
 import threading
@@ -29,10 +31,8 @@ def _make_source(odoo, name):
     return source_id, source["webhook_key"]
 
 
-def test_ten_identical_deliveries_at_once(odoo_server):
-    source_id, key = _make_source(odoo_server, f"E2E concurrency {time.time_ns()}")
-    order_id = f"E2E-{time.time_ns()}"
-    body = json.dumps(
+def _order_body(order_id):
+    return json.dumps(
         {
             "type": "order.created",
             "order": {
@@ -46,29 +46,61 @@ def test_ten_identical_deliveries_at_once(odoo_server):
             },
         }
     ).encode()
+
+
+def _deliver_at_once(url, body, msg_ids):
+    """Post ``body`` once per webhook id in ``msg_ids``, all at the same
+    moment; the answers as ``(status, json)``."""
     sent_at = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "webhook-id": f"msg-{order_id}",
-        "webhook-timestamp": str(sent_at),
-        "webhook-signature": signatures.standard_webhooks_sign(
-            SECRET, f"msg-{order_id}", sent_at, body
-        ),
-    }
-    url = f"{odoo_server.url}/oms/webhook/{key}"
-    barrier = threading.Barrier(10)
+    barrier = threading.Barrier(len(msg_ids))
     answers = []
 
-    def deliver():
+    def deliver(msg_id):
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(sent_at),
+            "webhook-signature": signatures.standard_webhooks_sign(
+                SECRET, msg_id, sent_at, body
+            ),
+        }
         barrier.wait()
         response = requests.post(url, data=body, headers=headers, timeout=60)
         answers.append((response.status_code, response.json()))
 
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    threads = [threading.Thread(target=deliver, args=(m,)) for m in msg_ids]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return answers
+
+
+def test_ten_deliveries_of_one_payload_under_ten_ids_at_once(odoo_server):
+    source_id, key = _make_source(odoo_server, f"E2E repeats {time.time_ns()}")
+    order_id = f"E2E-{time.time_ns()}"
+    answers = _deliver_at_once(
+        f"{odoo_server.url}/oms/webhook/{key}",
+        _order_body(order_id),
+        [f"msg-{order_id}-{index}" for index in range(10)],
+    )
+    statuses = sorted(status for status, _answer in answers)
+    assert statuses == [200] * 9 + [202], answers
+    assert len({answer["event_id"] for _status, answer in answers}) == 1, answers
+    events = odoo_server.call(
+        "oms.integration.event",
+        "search_read",
+        [("source_id", "=", source_id)],
+        fields=["delivery_id"],
+    )
+    assert len(events) == 1, events
+
+
+def test_ten_identical_deliveries_at_once(odoo_server):
+    source_id, key = _make_source(odoo_server, f"E2E concurrency {time.time_ns()}")
+    order_id = f"E2E-{time.time_ns()}"
+    url = f"{odoo_server.url}/oms/webhook/{key}"
+    answers = _deliver_at_once(url, _order_body(order_id), [f"msg-{order_id}"] * 10)
 
     statuses = sorted(status for status, _answer in answers)
     assert statuses == [200] * 9 + [202], answers
