@@ -164,7 +164,7 @@ class OmsIntegrationEvent(models.Model):
     payload = fields.Text(
         string="Raw Payload", readonly=True, groups="oms_integration.group_oms_manager"
     )
-    payload_hash = fields.Char(readonly=True, index=True)
+    payload_hash = fields.Char(readonly=True)
     payload_display = fields.Text(string="Payload", compute="_compute_payload_display")
     headers = fields.Text(
         readonly=True, help="Request headers, with credentials redacted."
@@ -230,11 +230,17 @@ class OmsIntegrationEvent(models.Model):
             CREATE INDEX IF NOT EXISTS oms_integration_event_gc_idx
                 ON oms_integration_event (source_id, processed_at)
                 WHERE state IN ('done', 'discarded');
+            -- Payloads of events without an order id (invalid deliveries,
+            -- stored once); those of an order are in its unique index.
+            CREATE INDEX IF NOT EXISTS oms_integration_event_orderless_hash_idx
+                ON oms_integration_event (source_id, payload_hash)
+                WHERE external_order_id IS NULL OR external_order_id = '';
             -- Indexes of earlier versions, which no query needed (Odoo keeps
             -- an index its field no longer asks for).
             DROP INDEX IF EXISTS oms_integration_event__source_id_index;
             DROP INDEX IF EXISTS oms_integration_event__company_id_index;
             DROP INDEX IF EXISTS oms_integration_event__event_type_index;
+            DROP INDEX IF EXISTS oms_integration_event__payload_hash_index;
             """
         )
         for name, column, condition in _REPEAT_INDEXES:
@@ -1361,6 +1367,7 @@ class OmsIntegrationEvent(models.Model):
             [
                 ("source_id", "=", source.id),
                 ("direction", "=", "inbound"),
+                ("external_order_id", "=", item.external_id or False),
                 ("payload_hash", "=", payload_hash),
             ],
             limit=1,
@@ -1465,7 +1472,11 @@ class OmsIntegrationEvent(models.Model):
         payload_hash = self._oms_hash_payload(body)
         if parsed.errors:
             if self.sudo().search_count(
-                [("source_id", "=", source.id), ("payload_hash", "=", payload_hash)],
+                [
+                    ("source_id", "=", source.id),
+                    ("external_order_id", "=", False),
+                    ("payload_hash", "=", payload_hash),
+                ],
                 limit=1,
             ):
                 return self.browse()
@@ -1525,9 +1536,11 @@ class OmsIntegrationEvent(models.Model):
         its savepoint, the searches before it and a statement of its own for
         the look were most of the cost of a delivery. The row is the one
         ``_oms_create_inbound`` would create (a test compares them), without
-        chatter bookkeeping, as there. ``vals``: ``delivery_id``, ``payload``,
-        ``payload_hash``, ``headers`` (JSON, redacted). The caller has checked
-        the source's consent.
+        chatter bookkeeping, as there, and with no creating user: no Odoo user
+        sent it (the source did), and a user there would cost a foreign-key
+        check and a lock of that user's row on every delivery. ``vals``:
+        ``delivery_id``, ``payload``, ``payload_hash``, ``headers`` (JSON,
+        redacted). The caller has checked the source's consent.
 
         ``first_write``: nothing was written in this transaction before, so a
         twin committed while this one ran may roll it back; otherwise Odoo
@@ -1543,7 +1556,6 @@ class OmsIntegrationEvent(models.Model):
             external_order_id=order.external_id,
             version=self._oms_naive(order.updated_at) or None,
             now=now,
-            uid=self.env.uid,
             cron=queue_cron_id,
             since=now - timedelta(seconds=const.TRIGGER_COALESCE_SECONDS),
         )
@@ -1564,7 +1576,7 @@ class OmsIntegrationEvent(models.Model):
                             %(event_type)s, %(external_order_id)s, %(version)s,
                             %(delivery_id)s, %(payload)s, %(payload_hash)s,
                             %(headers)s, 'pending', 0, %(now)s, %(now)s,
-                            %(uid)s, %(uid)s,
+                            NULL, NULL,
                             now() at time zone 'UTC', now() at time zone 'UTC')
                     ON CONFLICT DO NOTHING
                     RETURNING id
