@@ -233,6 +233,47 @@ def test_scheme_registry_uniform_calls(secret):
     assert not signatures.verify("nope", ["k"], {}, BODY).ok
 
 
+def test_url_may_be_given_as_a_function_read_only_by_the_url_scheme():
+    url = "https://h/x"
+    sig = signatures.hmac_url_body_sign("k", url, BODY)
+    calls = []
+
+    def request_url():
+        calls.append(1)
+        return url
+
+    assert signatures.verify(
+        "hmac_url_body",
+        ["k"],
+        {"Authorization": sig},
+        BODY,
+        url=request_url,
+        header_name="authorization",
+    ).ok
+    assert calls == [1]
+    assert not signatures.verify(
+        "hmac_url_body",
+        ["k"],
+        {"Authorization": sig},
+        BODY,
+        url=lambda: "https://h/other",
+        header_name="authorization",
+    ).ok
+    # A function returning nothing is an unknown URL: refused.
+    assert not signatures.verify(
+        "hmac_url_body", ["k"], {"Authorization": sig}, BODY, url=lambda: None
+    ).ok
+    # The other schemes never build the URL.
+    assert signatures.verify(
+        "static_token",
+        ["tok"],
+        {"tokenkey": "tok"},
+        BODY,
+        url=lambda: pytest.fail("the URL was built"),
+        header_name="tokenkey",
+    ).ok
+
+
 # --- More against the reference, with the clock frozen -----------------------
 
 

@@ -234,6 +234,8 @@ def _verify_hmac_body_base64(
 def _verify_hmac_url_body(
     secrets, headers, body, *, url=None, tolerance=300, now=None, header_name=None
 ):
+    if callable(url):
+        url = url()
     if not url:
         return _refused("the request URL is unknown")
     return hmac_url_body_verify(secrets, header(headers, header_name), url, body)
@@ -247,6 +249,8 @@ def _verify_static_token(
 
 # verify(secrets, headers, body, *, url=None, tolerance=300, now=None,
 #        header_name=None) -> VerificationResult
+# ``url``: the request URL, or a function returning it (building it costs
+# more than verifying a signature; only the schemes that sign it call it).
 SCHEMES = {
     "standard_webhooks": _verify_standard_webhooks,
     "hmac_body_hex": _verify_hmac_body_hex,

@@ -1096,7 +1096,9 @@ class OmsIntegrationSource(models.Model):
     def _oms_verify_request(self, headers, body, url):
         """Whether a delivery is authentic: a ``signatures.VerificationResult``.
 
-        Fails closed: without a secret, nothing is authentic.
+        ``url``: the request URL, or a function returning it (read only by
+        the schemes that sign it). Fails closed: without a secret, nothing is
+        authentic.
         """
         self.ensure_one()
         return signatures.verify(

@@ -121,6 +121,40 @@ class TestWebhookContract(HttpCase):
         self.assertNotIn(SECRET, event.headers)
         self.assertIn('"webhook-signature": "***"', event.headers)
 
+    def test_url_signing_scheme_signs_the_url_the_provider_called(self):
+        # A scheme that signs the request URL (as Shopee push does) gets the
+        # URL this very request came to.
+        Source = type(self.env["oms.integration.source"])
+        url = f"{self.base_url()}/oms/webhook/{self.source.webhook_key}"
+        body = json.dumps(_order_payload()).encode()
+        with (
+            patch.object(
+                Source, "_oms_get_signature_scheme", lambda _self: "hmac_url_body"
+            ),
+            patch.object(
+                Source, "_oms_get_signature_header", lambda _self: "authorization"
+            ),
+        ):
+            signed = self._post(
+                None,
+                raw=body,
+                secret=None,
+                msg_id="msg_url",
+                headers={
+                    "webhook-id": "msg_url",
+                    "Authorization": signatures.hmac_url_body_sign(SECRET, url, body),
+                },
+            )
+            other_url = signatures.hmac_url_body_sign(SECRET, url + "x", body)
+            refused = self._post(
+                None,
+                raw=body,
+                secret=None,
+                headers={"webhook-id": "msg_url_2", "Authorization": other_url},
+            )
+        self.assertEqual(signed.status_code, 202, signed.text)
+        self.assertEqual(refused.status_code, 401, refused.text)
+
     def test_same_delivery_id_again_is_a_duplicate(self):
         first = self._post(_order_payload(), msg_id="msg_same")
         again = self._post(_order_payload(), msg_id="msg_same")
