@@ -755,11 +755,11 @@ def _insert_pending(cr, source, prefix, count, currency, line_count=LINES_PER_OR
     cr.execute(
         """
         INSERT INTO oms_integration_event (
-            direction, source_id, company_id, provider, event_type,
+            direction, source_id, provider, event_type,
             external_order_id, external_updated_at, delivery_id, payload,
             payload_hash, headers, state, attempts, next_attempt_at,
             received_at, create_uid, write_uid, create_date, write_date)
-        SELECT 'inbound', %(source)s, %(company)s, %(provider)s, 'order.created',
+        SELECT 'inbound', %(source)s, %(provider)s, 'order.created',
                order_id, at, 'msg-' || order_id, payload,
                encode(sha256(convert_to(payload, 'UTF8')), 'hex'), '{}',
                'pending', 0, at, at, 1, 1, at, at
@@ -772,7 +772,6 @@ def _insert_pending(cr, source, prefix, count, currency, line_count=LINES_PER_OR
         """,
         {
             "source": source.id,
-            "company": source.company_id.id,
             "provider": source.provider,
             "template": template,
             "prefix": prefix,

@@ -146,7 +146,10 @@ class OmsIntegrationEvent(models.Model):
         ondelete="restrict",
         readonly=True,
     )
-    company_id = fields.Many2one(related="source_id.company_id", store=True)
+    # The source's, not stored: a stored company would cost every delivery a
+    # foreign-key check and a lock of the company's row, which all deliveries
+    # share (the multi-company rule reads it through the source).
+    company_id = fields.Many2one(related="source_id.company_id")
     provider = fields.Selection(related="source_id.provider", store=True)
     event_type = fields.Char(readonly=True)
     external_order_id = fields.Char(readonly=True)
@@ -1091,7 +1094,7 @@ class OmsIntegrationEvent(models.Model):
         # What recording reads of the events, without their payload and
         # headers (a fresh cache in the recorder: the whole rows were read).
         answered = self.browse([answer.event.id for answer in sent])
-        answered.fetch(["source_id", "company_id", "attempts", "event_type"])
+        answered.fetch(["source_id", "attempts", "event_type"])
         answered.source_id._oms_fetch_secrets()
         exchanges = self.env["oms.integration.exchange"]._oms_log_many(
             [
@@ -1550,7 +1553,6 @@ class OmsIntegrationEvent(models.Model):
         params = dict(
             vals,
             source=source.id,
-            company=source.company_id.id or None,
             provider=source.provider or None,
             event_type=order.event_type or None,
             external_order_id=order.external_id,
@@ -1567,12 +1569,12 @@ class OmsIntegrationEvent(models.Model):
                 """
                 WITH new AS (
                     INSERT INTO oms_integration_event (
-                        direction, source_id, company_id, provider, event_type,
+                        direction, source_id, provider, event_type,
                         external_order_id, external_updated_at, delivery_id,
                         payload, payload_hash, headers, state, attempts,
                         next_attempt_at, received_at,
                         create_uid, write_uid, create_date, write_date)
-                    VALUES ('inbound', %(source)s, %(company)s, %(provider)s,
+                    VALUES ('inbound', %(source)s, %(provider)s,
                             %(event_type)s, %(external_order_id)s, %(version)s,
                             %(delivery_id)s, %(payload)s, %(payload_hash)s,
                             %(headers)s, 'pending', 0, %(now)s, %(now)s,

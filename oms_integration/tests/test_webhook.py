@@ -358,8 +358,9 @@ class TestWebhookContract(HttpCase):
         self.assertGreater(len(names), 15)
         self.env.invalidate_all()
         [fast_values] = fast.sudo().read(names)
-        # Sent by the source, not by an Odoo user.
+        # Sent by the source, not by an Odoo user; the source's company.
         self.assertFalse(fast.create_uid or fast.write_uid)
+        self.assertEqual(fast.company_id, self.source.company_id)
         self.assertTrue(fast.received_at and fast.next_attempt_at)
         self.assertFalse(self.Event.search([("id", "=", fast.id)]).message_ids)
         fast_next_attempt_at = fast.next_attempt_at
