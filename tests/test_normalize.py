@@ -403,3 +403,26 @@ def test_field_reader_collects_every_problem_with_its_path():
         ("o.bad", "must be a VAT rate: 10, 8, 5, 0 or KCT"),
         ("o.high", "must be a rate between 0 and 100 (or KCT)"),
     ]
+
+
+def test_nul_characters_are_dropped_from_values_and_replaced_in_stored_text():
+    # PostgreSQL text cannot hold NUL: a value loses it, a stored delivery
+    # keeps its place as U+FFFD (as for bytes that are not UTF-8).
+    assert normalize.text("Tap\x00 hoa ") == "Tap hoa"
+    assert normalize.storable_text(b'{"a": 1}\x00\xff') == '{"a": 1}\ufffd\ufffd'
+    assert normalize.storable_text("ok\x00") == "ok\ufffd"
+    body = json.dumps(
+        {
+            "type": "order.created",
+            "order": {
+                "id": "NUL-1",
+                "currency": "VND",
+                "customer": {"id": "C\u0000-1", "name": "Tap hoa\u0000"},
+                "lines": [
+                    {"product": {"sku": "SP001"}, "quantity": 1, "price_unit": 1}
+                ],
+            },
+        }
+    )
+    [order] = normalize.parse_compatible(body).orders
+    assert (order.customer.external_id, order.customer.name) == ("C-1", "Tap hoa")

@@ -122,10 +122,21 @@ class DeliveryItem:
 
 
 def text(value):
-    """Stripped text in Unicode NFC (Vietnamese arrives as NFC or NFD)."""
+    """Stripped text in Unicode NFC (Vietnamese arrives as NFC or NFD),
+    without NUL characters (meaningless in a name or a code, and refused by
+    PostgreSQL)."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFC", str(value)).strip()
+    return unicodedata.normalize("NFC", str(value)).replace("\x00", "").strip()
+
+
+def storable_text(data):
+    """A delivery or an answer as text a database column can hold: bytes
+    decoded as UTF-8, and what cannot be kept (bytes that are not UTF-8, NUL
+    characters, which PostgreSQL refuses) as U+FFFD."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", errors="replace")
+    return data.replace("\x00", "\ufffd")
 
 
 def parse_datetime(value):

@@ -68,7 +68,8 @@ class ProviderSimulator:
             self.orders[order["id"]] = order
 
     def script(self, status, body=None, headers=None, times=1):
-        """Answer the next ``times`` requests with ``status``."""
+        """Answer the next ``times`` requests with ``status`` and ``body`` (a
+        JSON value, or bytes sent as they are)."""
         with self.lock:
             self.scripted.extend([(status, body or {}, headers or {})] * times)
 
@@ -150,7 +151,8 @@ class ProviderSimulator:
                 pass
 
             def _answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
+                # Bytes go as they are (a provider's malformed answers).
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -18,7 +18,7 @@ from odoo.tools import SQL, mute_logger
 
 from .. import const
 from ..exceptions import OmsProcessingError
-from ..lib import backoff, outbound, redaction, signatures
+from ..lib import backoff, normalize, outbound, redaction, signatures
 
 _logger = logging.getLogger(__name__)
 
@@ -1275,7 +1275,7 @@ class OmsIntegrationEvent(models.Model):
             return self._oms_reject_delivery(
                 source,
                 delivery_id,
-                body.decode("utf-8", errors="replace"),
+                normalize.storable_text(body),
                 self._oms_hash_payload(body),
                 stored_headers,
                 errors,
@@ -1413,7 +1413,7 @@ class OmsIntegrationEvent(models.Model):
             source,
             {
                 "delivery_id": signatures.header(headers, "webhook-id") or None,
-                "payload": body.decode("utf-8", errors="replace"),
+                "payload": normalize.storable_text(body),
                 "headers": {key.lower(): value for key, value in headers.items()},
                 "last_error": self.env._(
                     "An unexpected error happened while this delivery was received."

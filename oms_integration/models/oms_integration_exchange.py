@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import const
-from ..lib import redaction
+from ..lib import normalize, redaction
 
 # Stored bodies are cut here: enough to read an error, never a whole catalogue.
 MAX_STORED_BODY = 10000
@@ -128,8 +128,7 @@ class OmsIntegrationExchange(models.Model):
         def clean_body(body):
             if body is None:
                 return False
-            if isinstance(body, bytes):
-                body = body.decode("utf-8", errors="replace")
+            body = normalize.storable_text(body)
             return redaction.redact_text(
                 redaction.redact_json_text(body[:MAX_STORED_BODY]), secrets
             )

@@ -1141,9 +1141,7 @@ class OmsIntegrationSource(models.Model):
         ``_oms_parse_delivery``.
         """
         self.ensure_one()
-        raw = (
-            body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-        )
+        raw = normalize.storable_text(body)
         result = self._oms_parse_delivery(body)
         external_id = result.orders[0].external_id if result.orders else None
         return [normalize.DeliveryItem(raw, result, 0, external_id)], []

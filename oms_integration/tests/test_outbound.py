@@ -296,6 +296,19 @@ class TestOutbound(OmsIntegrationCommon):
 
     # === TESTS: DELIVERY GUARANTEES === #
 
+    def test_answer_with_a_nul_byte_is_logged(self):
+        # PostgreSQL text cannot hold NUL: the answer is logged with U+FFFD in
+        # its place, and the status is delivered.
+        self.simulator.script(200, b'{"ok": true}\x00')
+        order = self._order()
+        order.action_confirm()
+        approved, _processing = self._statuses(order)
+        self._send()
+        self.assertEqual(approved.state, "done", approved.last_error)
+        [exchange] = approved.exchange_ids
+        self.assertEqual(exchange.status_code, 200)
+        self.assertEqual(exchange.response_body, '{"ok": true}\ufffd')
+
     def test_provider_down_for_the_first_event_keeps_the_order(self):
         with freeze_time(START) as frozen:
             self.simulator.script(503, {"error": "maintenance"})

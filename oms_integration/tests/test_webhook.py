@@ -218,6 +218,15 @@ class TestWebhookContract(HttpCase):
         [event] = self._events()
         self.assertEqual(event.sudo().payload, "<xml>not json</xml>")
 
+    def test_body_with_a_nul_byte_is_rejected_and_kept(self):
+        # PostgreSQL text cannot hold NUL: the authentic body is kept with
+        # U+FFFD in its place, not lost.
+        response = self._post(None, raw=b'{"type": "order.created"}\x00')
+        self.assertEqual(response.status_code, 422, response.text)
+        [event] = self._events()
+        self.assertEqual(event.state, "failed")
+        self.assertEqual(event.sudo().payload, '{"type": "order.created"}\ufffd')
+
     def test_bad_signatures_are_unauthorized_counted_and_not_stored(self):
         wrong = "whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZw=="
         cases = {
