@@ -261,6 +261,9 @@ class Bench:
                 ("state", "in", ("pending", "processing", "failed")),
             ]
         )
+        # A lease the interrupted run held is given back first: an event
+        # being sent cannot be discarded.
+        leftovers.filtered(lambda event: event.state == "processing")._set_pending()
         if leftovers:
             leftovers._set_discarded("Left over by an interrupted benchmark run.")
         Source.search([("name", "=like", f"{SOURCE_PREFIX}%")]).write({"active": False})

@@ -75,8 +75,9 @@ class OmsIntegrationExchange(models.Model):
                 outcome,
                 duration,
             )
-            # The stored related fields, as they would be computed.
-            vals.update(source_id=source.id, company_id=event.company_id.id)
+            # The stored related fields, as they would be computed (an event's
+            # company is its source's).
+            vals.update(source_id=source.id, company_id=source.company_id.id)
             rows.append(vals)
         return self._oms_insert(rows)
 
