@@ -1534,8 +1534,14 @@ class OmsIntegrationEvent(models.Model):
         The fast path of receiving, in one statement: an INSERT that skips a
         repeat (``ON CONFLICT DO NOTHING``: the same delivery id, or the very
         same payload or version of the order, by the unique indexes), and a
-        look for a recent trigger of the queue cron ``queue_cron_id``
-        (``trigger_pending``, see ``_oms_trigger_cron``). The ORM's create,
+        look for a trigger of the queue cron ``queue_cron_id`` added in the
+        last ``const.TRIGGER_COALESCE_SECONDS`` and not consumed yet
+        (``trigger_pending``): a burst of deliveries wakes the cron once; the
+        cron takes all the due events it finds, and runs again while some are
+        left. In the rare case where a delivery commits just after the cron's
+        last look and the cron then ends, that delivery waits for the next
+        trigger or the cron's next scheduled run (every minute); it is never
+        lost. The ORM's create,
         its savepoint, the searches before it and a statement of its own for
         the look were most of the cost of a delivery. The row is the one
         ``_oms_create_inbound`` would create (a test compares them), without

@@ -1867,27 +1867,20 @@ class OmsIntegrationSource(models.Model):
         )
         return mapping.external_code or carrier.name
 
-    def _oms_trigger_queue(self, coalesce=False):
+    def _oms_trigger_queue(self):
         """Ask the queue cron to run soon, when the queue processor is
-        installed (``coalesce``: see ``_oms_trigger_cron``)."""
-        self._oms_trigger_cron(const.QUEUE_CRON_XMLID, coalesce)
+        installed."""
+        self._oms_trigger_cron(const.QUEUE_CRON_XMLID)
 
     @api.model
-    def _oms_trigger_cron(self, xmlid, coalesce=False):
+    def _oms_trigger_cron(self, xmlid):
         """What ``ir.cron._trigger()`` does (a trigger row now, the cron
         workers woken up after the commit), at a fraction of its cost: this
-        runs on every webhook delivery. One INSERT instead of an ORM create,
-        and the wake-up call on a connection kept open
-        (:class:`_CronWakeUp`). Like ``_trigger``, nothing for an archived
-        cron. Returns whether a trigger was added.
-
-        ``coalesce``: no new trigger when one was added in the last
-        ``const.TRIGGER_COALESCE_SECONDS`` and the cron has not run since
-        (a burst of deliveries wakes the cron once; the cron takes all the
-        due events it finds, and runs again while some are left). In the rare
-        case where a delivery commits just after the cron's last look and
-        the cron then ends, that delivery waits for the next trigger or the
-        cron's next scheduled run (every minute); it is never lost.
+        runs on the first webhook delivery of a burst (the others find its
+        trigger pending, see ``oms.integration.event._oms_store_webhook_order``).
+        One INSERT instead of an ORM create, and the wake-up call on a
+        connection kept open (:class:`_CronWakeUp`). Like ``_trigger``,
+        nothing for an archived cron. Returns whether a trigger was added.
         """
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             xmlid, raise_if_not_found=False
@@ -1895,16 +1888,6 @@ class OmsIntegrationSource(models.Model):
         if not cron_id:
             return False
         now = fields.Datetime.now()
-        if coalesce:
-            # A plain look first: under load, the trigger is nearly always
-            # there, and this is the only statement.
-            self.env.cr.execute(
-                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at >= %s "
-                "LIMIT 1",
-                [cron_id, now - timedelta(seconds=const.TRIGGER_COALESCE_SECONDS)],
-            )
-            if self.env.cr.fetchone():
-                return False
         self.env["ir.cron"].flush_model(["active"])
         self.env.cr.execute(
             """
