@@ -185,9 +185,5 @@ SECRET_FIELDS = {
 SECRET_KEY_CONFIG_OPTION = "oms_integration_secret_key"
 SECRET_KEY_ENV_VAR = "OMS_INTEGRATION_SECRET_KEY"
 
-# A webhook delivery adds no cron trigger when one was added this many seconds
-# ago and is still pending (see oms.integration.event._oms_store_webhook_order).
-TRIGGER_COALESCE_SECONDS = 1
-
 # The cron that turns inbound events into sale orders.
 QUEUE_CRON_XMLID = "oms_integration.ir_cron_process_queue"

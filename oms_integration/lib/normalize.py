@@ -127,7 +127,13 @@ def text(value):
     PostgreSQL)."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFC", str(value)).replace("\x00", "").strip()
+    value = str(value)
+    # ASCII text is NFC already: normalizing it would only cost time.
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value.strip()
 
 
 def storable_text(data):
@@ -168,8 +174,10 @@ def parse_amount(value):
     """A decimal amount from a JSON number or a numeric string; ValueError else."""
     if isinstance(value, bool) or value is None:
         raise ValueError("not a number")
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(str(value))
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)  # exact, as its text would be
+    elif isinstance(value, float):
+        number = Decimal(str(value))  # 0.1 is "0.1", not its binary expansion
     elif isinstance(value, str) and value.strip():
         try:
             number = Decimal(value.strip())
@@ -256,7 +264,11 @@ class FieldReader:
 
 
 class _Collector:
-    """Reads values out of a JSON object while collecting every problem."""
+    """Reads values out of a JSON object while collecting every problem.
+
+    ``where`` is the path of the object read; a value's path (``where.key``)
+    is only written out for an error.
+    """
 
     def __init__(self):
         self.errors = []
@@ -264,42 +276,44 @@ class _Collector:
     def error(self, path, message):
         self.errors.append(ValidationIssue(path, message))
 
-    def required_text(self, data, key, path):
+    def required_text(self, data, key, where):
         raw = data.get(key) if isinstance(data, dict) else None
         if isinstance(raw, bool | dict | list):
-            self.error(path, "must be text")
+            self.error(f"{where}.{key}", "must be text")
             return ""
         value = text(raw)
         if not value:
-            self.error(path, "is required")
+            self.error(f"{where}.{key}", "is required")
         return value
 
-    def amount(self, data, key, path, default=None, minimum=None, strict_min=False):
+    def amount(self, data, key, where, default=None, minimum=None, strict_min=False):
         if not isinstance(data, dict) or data.get(key) is None:
             return default
         try:
             number = parse_amount(data[key])
         except ValueError:
-            self.error(path, "must be a number")
+            self.error(f"{where}.{key}", "must be a number")
             return default
         if minimum is not None and (
             number <= minimum if strict_min else number < minimum
         ):
             self.error(
-                path,
+                f"{where}.{key}",
                 f"must be greater than {minimum}"
                 if strict_min
                 else f"must be {minimum} or more",
             )
         return number
 
-    def when(self, data, key, path):
+    def when(self, data, key, where):
         if not isinstance(data, dict) or data.get(key) in (None, ""):
             return None
         try:
             return parse_datetime(data[key])
         except (TypeError, ValueError):
-            self.error(path, "must be an ISO 8601 date-time with a time zone")
+            self.error(
+                f"{where}.{key}", "must be an ISO 8601 date-time with a time zone"
+            )
             return None
 
 
@@ -311,10 +325,10 @@ def _customer(collector, data, path, required=True):
         collector.error(path, message)
         return None
     return NormalizedCustomer(
-        external_id=collector.required_text(data, "id", f"{path}.id")
+        external_id=collector.required_text(data, "id", path)
         if required
         else text(data.get("id")),
-        name=collector.required_text(data, "name", f"{path}.name")
+        name=collector.required_text(data, "name", path)
         if required
         else text(data.get("name")),
         phone=text(data.get("phone")),
@@ -351,17 +365,13 @@ def _line(collector, data, path, index):
         name = text(product.get("name"))
         if not product_id and not sku:
             collector.error(f"{path}.product", "needs an id or a sku")
-    quantity = collector.amount(
-        data, "quantity", f"{path}.quantity", minimum=0, strict_min=True
-    )
+    quantity = collector.amount(data, "quantity", path, minimum=0, strict_min=True)
     if quantity is None and data.get("quantity") is None:
         collector.error(f"{path}.quantity", "is required")
-    price = collector.amount(data, "price_unit", f"{path}.price_unit", minimum=0)
+    price = collector.amount(data, "price_unit", path, minimum=0)
     if price is None and data.get("price_unit") is None:
         collector.error(f"{path}.price_unit", "is required")
-    discount = collector.amount(
-        data, "discount_amount", f"{path}.discount_amount", Decimal(0), minimum=0
-    )
+    discount = collector.amount(data, "discount_amount", path, Decimal(0), minimum=0)
     is_free = data.get("is_free", False)
     if not isinstance(is_free, bool):
         collector.error(f"{path}.is_free", "must be true or false")
@@ -413,7 +423,7 @@ def parse_compatible(body):
         collector.error("order", "is required (an object)")
         return ParseResult(errors=collector.errors)
 
-    currency = collector.required_text(order, "currency", "order.currency").upper()
+    currency = collector.required_text(order, "currency", "order").upper()
     if currency and not (
         len(currency) == 3 and currency.isascii() and currency.isalpha()
     ):
@@ -436,13 +446,11 @@ def parse_compatible(body):
 
     normalized = NormalizedOrder(
         event_type=event_type,
-        external_id=collector.required_text(order, "id", "order.id"),
+        external_id=collector.required_text(order, "id", "order"),
         name=text(order.get("name")),
-        updated_at=collector.when(order, "updated_at", "order.updated_at"),
-        date_order=collector.when(order, "date_order", "order.date_order"),
-        commitment_date=collector.when(
-            order, "commitment_date", "order.commitment_date"
-        ),
+        updated_at=collector.when(order, "updated_at", "order"),
+        date_order=collector.when(order, "date_order", "order"),
+        commitment_date=collector.when(order, "commitment_date", "order"),
         currency=currency,
         customer=_customer(collector, order.get("customer"), "order.customer"),
         shipping_address=_customer(
@@ -456,14 +464,12 @@ def parse_compatible(body):
         carrier_code=text(order.get("carrier")),
         lines=lines,
         shipping_amount=collector.amount(
-            order, "shipping_amount", "order.shipping_amount", Decimal(0), minimum=0
+            order, "shipping_amount", "order", Decimal(0), minimum=0
         ),
         discount_amount=collector.amount(
-            order, "discount_amount", "order.discount_amount", Decimal(0), minimum=0
+            order, "discount_amount", "order", Decimal(0), minimum=0
         ),
-        amount_total=collector.amount(
-            order, "amount_total", "order.amount_total", minimum=0
-        ),
+        amount_total=collector.amount(order, "amount_total", "order", minimum=0),
         note=text(order.get("note")),
     )
     if collector.errors:

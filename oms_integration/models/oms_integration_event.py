@@ -1258,7 +1258,7 @@ class OmsIntegrationEvent(models.Model):
         Returns ``(http_status, answer)`` per the inbound webhook contract.
         Never creates the sale order: processing is the queue's job, whose
         cron (``queue_cron_id``, looked up when not given) gets a trigger
-        unless one from the last second is pending. The controller has
+        unless the one this process added last is pending. The controller has
         already checked the source, its size limit, that it accepts inbound
         traffic, and the signature.
         """
@@ -1534,14 +1534,14 @@ class OmsIntegrationEvent(models.Model):
         The fast path of receiving, in one statement: an INSERT that skips a
         repeat (``ON CONFLICT DO NOTHING``: the same delivery id, or the very
         same payload or version of the order, by the unique indexes), and a
-        look for a trigger of the queue cron ``queue_cron_id`` added in the
-        last ``const.TRIGGER_COALESCE_SECONDS`` and not consumed yet
-        (``trigger_pending``): a burst of deliveries wakes the cron once; the
-        cron takes all the due events it finds, and runs again while some are
-        left. In the rare case where a delivery commits just after the cron's
-        last look and the cron then ends, that delivery waits for the next
-        trigger or the cron's next scheduled run (every minute); it is never
-        lost. The ORM's create,
+        look, by its id, for the last trigger of the queue cron
+        ``queue_cron_id`` that this process added, still pending
+        (``trigger_pending``, see ``_oms_pending_trigger_id``): a burst of
+        deliveries wakes the cron once; the cron takes all the due events it
+        finds, and runs again while some are left. In the rare case where a
+        delivery commits just after the cron's last look and the cron then
+        ends, that delivery waits for the next trigger or the cron's next
+        scheduled run (every minute); it is never lost. The ORM's create,
         its savepoint, the searches before it and a statement of its own for
         the look were most of the cost of a delivery. The row is the one
         ``_oms_create_inbound`` would create (a test compares them), without
@@ -1564,8 +1564,7 @@ class OmsIntegrationEvent(models.Model):
             external_order_id=order.external_id,
             version=self._oms_naive(order.updated_at) or None,
             now=now,
-            cron=queue_cron_id,
-            since=now - timedelta(seconds=const.TRIGGER_COALESCE_SECONDS),
+            trigger=source._oms_pending_trigger_id(queue_cron_id),
         )
         try:
             # A twin that committed after this transaction began is a
@@ -1591,7 +1590,7 @@ class OmsIntegrationEvent(models.Model):
                 )
                 SELECT (SELECT id FROM new),
                        EXISTS (SELECT 1 FROM ir_cron_trigger
-                                WHERE cron_id = %(cron)s AND call_at >= %(since)s)
+                                WHERE id = %(trigger)s)
                 """,
                 params,
                 log_exceptions=False,

@@ -100,6 +100,10 @@ class _CronWakeUp:
 
 _CRON_WAKE_UP = _CronWakeUp()
 
+# The last trigger this process added, per (database, cron id): a webhook
+# delivery adds none while that one is pending (see _oms_pending_trigger_id).
+_LAST_TRIGGERS = {}
+
 
 class _UnknownWebhookKey(Exception):
     """No source has this webhook key (see _oms_webhook_source_values)."""
@@ -1877,10 +1881,10 @@ class OmsIntegrationSource(models.Model):
         """What ``ir.cron._trigger()`` does (a trigger row now, the cron
         workers woken up after the commit), at a fraction of its cost: this
         runs on the first webhook delivery of a burst (the others find its
-        trigger pending, see ``oms.integration.event._oms_store_webhook_order``).
-        One INSERT instead of an ORM create, and the wake-up call on a
-        connection kept open (:class:`_CronWakeUp`). Like ``_trigger``,
-        nothing for an archived cron. Returns whether a trigger was added.
+        trigger pending, see ``_oms_pending_trigger_id``). One INSERT instead
+        of an ORM create, and the wake-up call on a connection kept open
+        (:class:`_CronWakeUp`). Like ``_trigger``, nothing for an archived
+        cron. Returns the id of the trigger added, else ``False``.
         """
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             xmlid, raise_if_not_found=False
@@ -1901,11 +1905,25 @@ class OmsIntegrationSource(models.Model):
             """,
             {"now": now, "uid": self.env.uid, "cron": cron_id},
         )
-        if not self.env.cr.fetchone():
+        row = self.env.cr.fetchone()
+        if not row:
             return False
         dbname = self.env.cr.dbname
+        _LAST_TRIGGERS[dbname, cron_id] = row[0]
         self.env.cr.postcommit.add(lambda: _CRON_WAKE_UP.notify(dbname))
-        return True
+        return row[0]
+
+    @api.model
+    def _oms_pending_trigger_id(self, cron_id):
+        """The id of the last trigger of ``cron_id`` that this process added
+        (``None`` if none): while that row exists, the cron has not consumed
+        it and will run, so a webhook delivery adds no other one. Looking for
+        that one row by its id costs the same however many triggers the table
+        holds; looking for any recent trigger of the cron cost a scan of them
+        all, which grew while the cron was not running. If the transaction
+        that added it was rolled back, the row never existed: the next
+        delivery adds one."""
+        return _LAST_TRIGGERS.get((self.env.cr.dbname, cron_id))
 
     # === BUSINESS METHODS: ACCESS === #
 

@@ -4,12 +4,13 @@ import json
 import os
 import select
 import time
+from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2
 from cryptography.fernet import Fernet
 
-from odoo import sql_db
+from odoo import fields, sql_db
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
@@ -451,6 +452,21 @@ class TestWebhookContract(HttpCase):
         self.env.ref("oms_integration.ir_cron_process_queue").active = False
         self.assertEqual(self._post(_order_payload("EXT-4")).status_code, 202)
         self.assertFalse(self._queue_triggers())
+
+    def test_a_pending_trigger_however_old_is_enough(self):
+        # The cron workers are busy or down: the trigger stays, unconsumed.
+        self._queue_triggers().unlink()
+        self.assertEqual(self._post(_order_payload("EXT-1")).status_code, 202)
+        [trigger] = self._queue_triggers()
+        trigger.call_at = fields.Datetime.now() - timedelta(hours=1)
+        for order_id in ("EXT-2", "EXT-3"):
+            self.assertEqual(self._post(_order_payload(order_id)).status_code, 202)
+        # No trigger rows pile up while the cron does not run.
+        self.assertEqual(self._queue_triggers(), trigger)
+        # Once the cron has consumed it, the next delivery adds one.
+        trigger.unlink()
+        self.assertEqual(self._post(_order_payload("EXT-4")).status_code, 202)
+        self.assertEqual(len(self._queue_triggers()), 1)
 
     def test_trigger_wakes_the_cron_workers_after_the_commit(self):
         with patch.object(oms_integration_source._CRON_WAKE_UP, "notify") as notify:
