@@ -227,9 +227,13 @@ class OmsIntegrationEvent(models.Model):
             CREATE INDEX IF NOT EXISTS oms_integration_event_lease_idx
                 ON oms_integration_event (lease_until)
                 WHERE state = 'processing';
-            CREATE INDEX IF NOT EXISTS oms_integration_event_order_idx
-                ON oms_integration_event (source_id, direction, external_order_id, id)
-                WHERE external_order_id IS NOT NULL;
+            -- Outbound events of one order, in order. Inbound ones are in the
+            -- unique payload index (source, order id, ...), which the queue's
+            -- look for an earlier event of the order uses: one index less to
+            -- write for each delivery and each change of an inbound event.
+            CREATE INDEX IF NOT EXISTS oms_integration_event_outbound_order_idx
+                ON oms_integration_event (source_id, external_order_id, id)
+                WHERE direction = 'outbound' AND external_order_id IS NOT NULL;
             CREATE INDEX IF NOT EXISTS oms_integration_event_gc_idx
                 ON oms_integration_event (source_id, processed_at)
                 WHERE state IN ('done', 'discarded');
@@ -240,6 +244,7 @@ class OmsIntegrationEvent(models.Model):
                 WHERE external_order_id IS NULL OR external_order_id = '';
             -- Indexes of earlier versions, which no query needed (Odoo keeps
             -- an index its field no longer asks for).
+            DROP INDEX IF EXISTS oms_integration_event_order_idx;
             DROP INDEX IF EXISTS oms_integration_event__source_id_index;
             DROP INDEX IF EXISTS oms_integration_event__company_id_index;
             DROP INDEX IF EXISTS oms_integration_event__event_type_index;
@@ -248,6 +253,30 @@ class OmsIntegrationEvent(models.Model):
         )
         for name, column, condition in _REPEAT_INDEXES:
             self._oms_create_repeat_index(name, column, condition)
+        self._oms_index_inbound_orders()
+
+    def _oms_index_inbound_orders(self):
+        """The queue finds the earlier inbound events of an order through the
+        unique payload index. Where that index only covers the events after
+        repeats stored by an earlier version (``_oms_create_repeat_index``),
+        PostgreSQL cannot use it for that look: an index of its own keeps it
+        fast there, and is dropped once the payload index covers all events."""
+        cr = self.env.cr
+        cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+            [_REPEAT_INDEXES[0][0]],
+        )
+        row = cr.fetchone()
+        if row and " id > " not in row[0]:
+            cr.execute("DROP INDEX IF EXISTS oms_integration_event_inbound_order_idx")
+            return
+        cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS oms_integration_event_inbound_order_idx
+                ON oms_integration_event (source_id, external_order_id, id)
+                WHERE direction = 'inbound' AND external_order_id IS NOT NULL
+            """
+        )
 
     def _oms_create_repeat_index(self, name, column, condition):
         """A unique index that makes a repeated version of an external order
@@ -633,7 +662,7 @@ class OmsIntegrationEvent(models.Model):
                     SELECT 1
                       FROM oms_integration_event earlier
                      WHERE earlier.source_id = event.source_id
-                       AND earlier.direction = event.direction
+                       AND earlier.direction = %(direction)s
                        AND earlier.external_order_id = event.external_order_id
                        AND earlier.id < event.id
                        AND earlier.state IN ('pending', 'processing', 'failed')
