@@ -278,6 +278,10 @@ class TestEventRecords(OmsIntegrationCommon):
         )
         self.assertEqual(len(stored), 5)
 
+    def _index_exists(self, name):
+        self.env.cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+        return bool(self.env.cr.fetchone())
+
     def test_repeat_index_leaves_events_stored_twice_before_it(self):
         cr = self.env.cr
         name, column, condition = _REPEAT_INDEXES[0]
@@ -291,6 +295,9 @@ class TestEventRecords(OmsIntegrationCommon):
                 name, column, condition
             )
         self.assertIn(f"up to id {twice.id}", logs.output[0])
+        # That index cannot find an order's earlier events: one of their own.
+        self.env["oms.integration.event"]._oms_index_inbound_orders()
+        self.assertTrue(self._index_exists("oms_integration_event_inbound_order_idx"))
         # Nothing is deleted; events after them are covered again.
         self.assertTrue(first.exists() and twice.exists())
         later = self._create_event(external_order_id="EXT-S")
@@ -305,6 +312,8 @@ class TestEventRecords(OmsIntegrationCommon):
         )
         cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
         self.assertNotIn("id >", cr.fetchone()[0])
+        self.env["oms.integration.event"]._oms_index_inbound_orders()
+        self.assertFalse(self._index_exists("oms_integration_event_inbound_order_idx"))
         self._assert_refused_as_a_repeat(
             payload=later.payload, external_order_id="EXT-S"
         )
