@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -267,7 +268,7 @@ class OmsIntegrationEvent(models.Model):
             [_REPEAT_INDEXES[0][0]],
         )
         row = cr.fetchone()
-        if row and " id > " not in row[0]:
+        if row and not re.search(r"\bid > ", row[0]):
             cr.execute("DROP INDEX IF EXISTS oms_integration_event_inbound_order_idx")
             return
         cr.execute(
