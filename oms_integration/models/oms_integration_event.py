@@ -990,6 +990,11 @@ class OmsIntegrationEvent(models.Model):
         error is raised, for the caller's savepoint)."""
         self.ensure_one()
         try:
+            if (
+                self.event_type == "test"
+                and not self.source_id._oms_has_test_endpoint()
+            ):
+                raise OmsProcessingError(self.source_id._oms_no_test_endpoint_message())
             return self.source_id._oms_build_status_request(self)
         except psycopg2.Error:
             raise

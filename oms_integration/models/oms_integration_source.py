@@ -162,6 +162,10 @@ class OmsIntegrationSource(models.Model):
         tracking=True,
         help="Send order status callbacks to the provider (needs outbound consent).",
     )
+    test_callback_available = fields.Boolean(
+        compute="_compute_test_callback_available",
+        help="The provider accepts a test callback (Send Test Callback).",
+    )
     client_id = fields.Char(string="Client ID")
     login = fields.Char()
 
@@ -441,6 +445,11 @@ class OmsIntegrationSource(models.Model):
         )
 
     # === COMPUTE METHODS === #
+
+    @api.depends("provider")
+    def _compute_test_callback_available(self):
+        for source in self:
+            source.test_callback_available = source._oms_has_test_endpoint()
 
     def _compute_circuit(self):
         states = self._oms_throttle_rows()
@@ -1699,6 +1708,24 @@ class OmsIntegrationSource(models.Model):
         )
         return request
 
+    def _oms_has_test_endpoint(self):
+        """Whether the provider accepts a test callback. Providers without
+        one return False: the form hides Send Test Callback, the action
+        refuses, and a test event is never sent."""
+        self.ensure_one()
+        return True
+
+    def _oms_no_test_endpoint_message(self):
+        self.ensure_one()
+        provider = dict(self._fields["provider"]._description_selection(self.env)).get(
+            self.provider, self.provider
+        )
+        return self.env._(
+            "%(provider)s has no test endpoint: nothing was sent. Confirm a test "
+            "order of this source to send a real status.",
+            provider=provider,
+        )
+
     def _oms_send_request(self, request):
         """Send ``request`` (a dict: method, url, headers, body) with the
         connect and read timeouts. Returns ``(response, error, duration)``:
@@ -1716,6 +1743,8 @@ class OmsIntegrationSource(models.Model):
         """Send a signed test callback now and show the provider's answer."""
         self.ensure_one()
         self._oms_check_manager()
+        if not self._oms_has_test_endpoint():
+            raise UserError(self._oms_no_test_endpoint_message())
         self._oms_assert_traffic_allowed("outbound")
         event = self.env["oms.integration.event"]._oms_create_outbound(
             self,

@@ -469,6 +469,7 @@ class TestOutbound(OmsIntegrationCommon):
     # === TESTS: TEST CALLBACK === #
 
     def test_send_test_callback_shows_the_answer(self):
+        self.assertTrue(self.shop.test_callback_available)
         self.simulator.script(200, {"received": True})
         action = self.shop.with_user(self.oms_manager).action_send_test_callback()
         self.assertEqual(action["params"]["type"], "success")

@@ -748,18 +748,17 @@ class OmsIntegrationSource(models.Model):
                 permanent=False,
             ) from exc
 
+    def _oms_has_test_endpoint(self):
+        # Cloudify has no test endpoint.
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_has_test_endpoint()
+        return False
+
     def _oms_build_status_request(self, event):
         # The default request refuses other providers: decide first.
         if self.provider != const.PROVIDER_CODE:
             return super()._oms_build_status_request(event)
         self.ensure_one()
-        if event.event_type == "test":
-            raise OmsProcessingError(
-                self.env._("Cloudify has no test endpoint: nothing was sent."),
-                hint=self.env._(
-                    "Confirm a test order of this source to send a real status."
-                ),
-            )
         try:
             body = callbacks.status_from_compatible(
                 event.sudo().payload or "{}", self._cloudify_state_map()

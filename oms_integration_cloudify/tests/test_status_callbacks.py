@@ -4,6 +4,7 @@ source's state map, an expired session renewed once, Cloudify's errors
 made readable."""
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from ..lib import callbacks
@@ -53,6 +54,25 @@ class TestCloudifyStatusCallbacks(CloudifyCommon):
 
     def _send(self):
         return self.Event._cron_send_statuses(commit=False)
+
+    def test_no_test_endpoint_so_no_test_callback(self):
+        self.assertFalse(self.source.test_callback_available)
+        with self.assertRaisesRegex(UserError, "Cloudify has no test endpoint"):
+            self.source.with_user(self.manager).action_send_test_callback()
+        test_events = self.Event.search(
+            [("source_id", "=", self.source.id), ("event_type", "=", "test")]
+        )
+        self.assertFalse(test_events)
+        # A test event stored anyway is never sent: it fails with the reason.
+        event = self.Event._oms_create_outbound(
+            self.source,
+            {"event_type": "test", "delivery_id": "test_1", "payload": "{}"},
+        )
+        self._send()
+        self.assertEqual(event.state, "dead")
+        self.assertIn("no test endpoint", event.last_error)
+        self.assertFalse(self.simulator.requests)
+        self.assertFalse(self.simulator.callbacks)
 
     def _statuses(self, order):
         return self.Event.search(

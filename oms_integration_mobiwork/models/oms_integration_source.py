@@ -326,18 +326,17 @@ class OmsIntegrationSource(models.Model):
             previous_status, new_status, order=const.STATUS_ORDER
         )
 
+    def _oms_has_test_endpoint(self):
+        # Mobiwork has no test endpoint.
+        if self.provider != const.PROVIDER_CODE:
+            return super()._oms_has_test_endpoint()
+        return False
+
     def _oms_build_status_request(self, event):
         # The default request refuses other providers: decide first.
         if self.provider != const.PROVIDER_CODE:
             return super()._oms_build_status_request(event)
         self.ensure_one()
-        if event.event_type == "test":
-            raise OmsProcessingError(
-                self.env._("Mobiwork has no test endpoint: nothing was sent."),
-                hint=self.env._(
-                    "Confirm a test order of this source to send a real status."
-                ),
-            )
         token = self._oms_get_secret("mobiwork_token_key")
         if not token:
             raise OmsProcessingError(
