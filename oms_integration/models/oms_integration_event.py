@@ -4,6 +4,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import queue
 import re
 import threading
@@ -13,7 +14,7 @@ from datetime import timedelta
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import api, fields, models, sql_db
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, mute_logger
 
@@ -34,6 +35,130 @@ _REPEAT_INDEXES = (
         SQL(" AND external_updated_at IS NOT NULL"),
     ),
 )
+# How a valid webhook order is stored (see _oms_store_webhook_order): one
+# statement, written once for both ways of running it, named parameters in
+# braces. A repeat (the same delivery id, or the same payload or version of
+# the order, by the unique indexes) returns no row.
+_WEBHOOK_INSERT = """
+    INSERT INTO oms_integration_event (
+        direction, source_id, provider, event_type,
+        external_order_id, external_updated_at, delivery_id,
+        payload, payload_hash, headers, state, attempts,
+        next_attempt_at, received_at,
+        create_uid, write_uid, create_date, write_date)
+    VALUES ('inbound', {source}, {provider}, {event_type},
+            {external_order_id}, {version}, {delivery_id},
+            {payload}, {payload_hash}, {headers}, 'pending', 0,
+            {now}, {now},
+            NULL, NULL,
+            now() at time zone 'UTC', now() at time zone 'UTC')
+    ON CONFLICT DO NOTHING
+    RETURNING id, EXISTS (SELECT 1 FROM ir_cron_trigger WHERE id = {trigger})
+"""
+# The parameters of that statement, in order, with their types.
+_WEBHOOK_PARAMS = (
+    ("source", "integer"),
+    ("provider", "varchar"),
+    ("event_type", "varchar"),
+    ("external_order_id", "varchar"),
+    ("version", "timestamp"),
+    ("delivery_id", "varchar"),
+    ("payload", "text"),
+    ("payload_hash", "varchar"),
+    ("headers", "text"),
+    ("now", "timestamp"),
+    ("trigger", "integer"),
+)
+_WEBHOOK_PREPARED = "oms_store_webhook_order"
+
+
+class _WebhookStore:
+    """Connections of this process, kept open, on which webhook orders are
+    stored with a prepared statement (``_oms_store_webhook_order``).
+
+    Odoo resets a pooled connection (``DISCARD ALL``) each time a request
+    takes it, which throws away every plan PostgreSQL keeps, that of the
+    event's foreign-key check among them: planning the INSERT and that check
+    again for every delivery cost as much as the rest of the request. These
+    connections are never reset: the statement and the check are planned
+    once per connection. They are in autocommit (each order is committed as
+    it is stored) at READ COMMITTED, so a twin committed meanwhile is seen at
+    once. A connection serves one statement at a time (threaded servers take
+    one each), and none is used across a fork.
+    """
+
+    MAX_IDLE = 4  # per database
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle = collections.defaultdict(list)
+        self._pid = os.getpid()
+
+    def _take(self, dbname):
+        with self._lock:
+            if self._pid != os.getpid():
+                # The parent's connections: forget them, never close them
+                # (closing would end the parent's sessions too).
+                self._idle = collections.defaultdict(list)
+                self._pid = os.getpid()
+            idle = self._idle[dbname]
+            while idle:
+                connection = idle.pop()
+                if not connection.closed:
+                    return connection
+        _dbname, info = sql_db.connection_info_for(dbname)
+        # Named apart from Odoo's own, for whoever looks at pg_stat_activity.
+        name = info.get("application_name") or f"odoo-{os.getpid()}"
+        info = dict(info, application_name=f"{name}-oms-webhook"[:63])
+        connection = psycopg2.connect(**info)
+        connection.autocommit = True
+        with connection.cursor() as cr:
+            cr.execute(
+                "PREPARE {} ({}) AS {}".format(
+                    _WEBHOOK_PREPARED,
+                    ", ".join(kind for _name, kind in _WEBHOOK_PARAMS),
+                    _WEBHOOK_INSERT.format(
+                        **{
+                            name: f"${position}"
+                            for position, (name, _kind) in enumerate(_WEBHOOK_PARAMS, 1)
+                        }
+                    ),
+                )
+            )
+        return connection
+
+    def _give_back(self, dbname, connection):
+        with self._lock:
+            if self._pid == os.getpid() and len(self._idle[dbname]) < self.MAX_IDLE:
+                self._idle[dbname].append(connection)
+                return
+        connection.close()
+
+    def run(self, dbname, work):
+        """``work(cursor)`` on a kept connection to ``dbname``; its result.
+        A connection lost (the server restarted, an idle timeout) is replaced
+        once; other errors are raised, the connection kept."""
+        for attempt in (1, 2):
+            connection = self._take(dbname)
+            try:
+                with connection.cursor() as cr:
+                    result = work(cr)
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                with contextlib.suppress(psycopg2.Error):
+                    connection.close()
+                if attempt == 2:
+                    raise
+                continue
+            except Exception:
+                self._give_back(dbname, connection)
+                raise
+            self._give_back(dbname, connection)
+            return result
+        return None
+
+
+_WEBHOOK_STORE = _WebhookStore()
+
 # The recorder of the answers of status callbacks, per sending thread (see
 # _oms_recording_behind).
 _RECORDING = threading.local()
@@ -1566,11 +1691,11 @@ class OmsIntegrationEvent(models.Model):
         """Store one valid order of an authentic webhook delivery:
         ``(event, duplicate, trigger_pending)``, one of the first two empty.
 
-        The fast path of receiving, in one statement: an INSERT that skips a
-        repeat (``ON CONFLICT DO NOTHING``: the same delivery id, or the very
-        same payload or version of the order, by the unique indexes), and a
-        look, by its id, for the last trigger of the queue cron
-        ``queue_cron_id`` that this process added, still pending
+        The fast path of receiving, in one statement (``_WEBHOOK_INSERT``):
+        an INSERT that skips a repeat (``ON CONFLICT DO NOTHING``: the same
+        delivery id, or the very same payload or version of the order, by the
+        unique indexes), and a look, by its id, for the last trigger of the
+        queue cron ``queue_cron_id`` that this process added, still pending
         (``trigger_pending``, see ``_oms_pending_trigger_id``): a burst of
         deliveries wakes the cron once; the cron takes all the due events it
         finds, and runs again while some are left. In the rare case where a
@@ -1586,9 +1711,12 @@ class OmsIntegrationEvent(models.Model):
         ``delivery_id``, ``payload``, ``payload_hash``, ``headers`` (JSON,
         redacted). The caller has checked the source's consent.
 
-        ``first_write``: nothing was written in this transaction before, so a
-        twin committed while this one ran may roll it back; otherwise Odoo
-        retries the request.
+        The statement runs prepared, on a connection of this process kept
+        open (``_WebhookStore``), and commits there at once; inside Odoo's
+        test runner, whose data only its own transaction sees, it runs in
+        the current transaction (``first_write``: nothing was written in
+        it before, so a twin committed meanwhile may roll it back; otherwise
+        Odoo retries the request).
         """
         now = fields.Datetime.now()
         params = dict(
@@ -1601,45 +1729,78 @@ class OmsIntegrationEvent(models.Model):
             now=now,
             trigger=source._oms_pending_trigger_id(queue_cron_id),
         )
+        if not (
+            self.env.registry.in_test_mode()
+            or getattr(threading.current_thread(), "testing", False)
+        ):
+            return self._oms_store_webhook_order_kept(source, order, params)
         try:
             # A twin that committed after this transaction began is a
             # serialization failure (repeatable read): no "bad query" in the
             # log, it is expected.
             self.env.cr.execute(
-                """
-                WITH new AS (
-                    INSERT INTO oms_integration_event (
-                        direction, source_id, provider, event_type,
-                        external_order_id, external_updated_at, delivery_id,
-                        payload, payload_hash, headers, state, attempts,
-                        next_attempt_at, received_at,
-                        create_uid, write_uid, create_date, write_date)
-                    VALUES ('inbound', %(source)s, %(provider)s,
-                            %(event_type)s, %(external_order_id)s, %(version)s,
-                            %(delivery_id)s, %(payload)s, %(payload_hash)s,
-                            %(headers)s, 'pending', 0, %(now)s, %(now)s,
-                            NULL, NULL,
-                            now() at time zone 'UTC', now() at time zone 'UTC')
-                    ON CONFLICT DO NOTHING
-                    RETURNING id
-                )
-                SELECT (SELECT id FROM new),
-                       EXISTS (SELECT 1 FROM ir_cron_trigger
-                                WHERE id = %(trigger)s)
-                """,
+                _WEBHOOK_INSERT.format(
+                    **{name: f"%({name})s" for name, _kind in _WEBHOOK_PARAMS}
+                ),
                 params,
                 log_exceptions=False,
             )
-            event_id, trigger_pending = self.env.cr.fetchone()
+            row = self.env.cr.fetchone()
         except psycopg2.errors.SerializationFailure:
             if not first_write:
                 raise
             # Nothing of this transaction to keep: a new one sees the twin.
             self.env.cr.rollback()
             return self.browse(), self._oms_find_repeat(source, order, vals), True
-        if event_id:
-            return self.browse(event_id), self.browse(), trigger_pending
+        if row:
+            return self.browse(row[0]), self.browse(), row[1]
         return self.browse(), self._oms_find_repeat(source, order, vals), True
+
+    @api.model
+    def _oms_store_webhook_order_kept(self, source, order, params):
+        """``_oms_store_webhook_order`` on a kept connection: the statement
+        prepared there, and a repeat looked for there (READ COMMITTED: a twin
+        committed meanwhile is found)."""
+        values = [params[name] for name, _kind in _WEBHOOK_PARAMS]
+
+        def store(cr):
+            cr.execute(
+                "EXECUTE {} ({})".format(
+                    _WEBHOOK_PREPARED, ", ".join(["%s"] * len(values))
+                ),
+                values,
+            )
+            row = cr.fetchone()
+            if row:
+                return row[0], None, row[1]
+            cr.execute(
+                "SELECT id FROM oms_integration_event WHERE source_id = %s "
+                "AND direction = 'inbound' AND delivery_id = %s",
+                [params["source"], params["delivery_id"]],
+            )
+            row = cr.fetchone()
+            if not row:
+                # As _oms_find_same_version: the newest of the same payload
+                # or version of the order.
+                cr.execute(
+                    """
+                    SELECT id FROM oms_integration_event
+                     WHERE source_id = %(source)s AND direction = 'inbound'
+                       AND external_order_id = %(external_order_id)s
+                       AND (payload_hash = %(payload_hash)s
+                            OR external_updated_at = %(version)s)
+                     ORDER BY id DESC LIMIT 1
+                    """,
+                    params,
+                )
+                row = cr.fetchone()
+            return None, row and row[0], True
+
+        event_id, repeat_id, trigger_pending = _WEBHOOK_STORE.run(
+            self.env.cr.dbname, store
+        )
+        event, repeat = self.browse(event_id or []), self.browse(repeat_id or [])
+        return event, repeat, trigger_pending
 
     @api.model
     def _oms_find_repeat(self, source, order, vals):
