@@ -111,20 +111,26 @@ class _WebhookStore:
         name = info.get("application_name") or f"odoo-{os.getpid()}"
         info = dict(info, application_name=f"{name}-oms-webhook"[:63])
         connection = psycopg2.connect(**info)
-        connection.autocommit = True
-        with connection.cursor() as cr:
-            cr.execute(
-                "PREPARE {} ({}) AS {}".format(
-                    _WEBHOOK_PREPARED,
-                    ", ".join(kind for _name, kind in _WEBHOOK_PARAMS),
-                    _WEBHOOK_INSERT.format(
-                        **{
-                            name: f"${position}"
-                            for position, (name, _kind) in enumerate(_WEBHOOK_PARAMS, 1)
-                        }
-                    ),
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cr:
+                cr.execute(
+                    "PREPARE {} ({}) AS {}".format(
+                        _WEBHOOK_PREPARED,
+                        ", ".join(kind for _name, kind in _WEBHOOK_PARAMS),
+                        _WEBHOOK_INSERT.format(
+                            **{
+                                name: f"${position}"
+                                for position, (name, _kind) in enumerate(
+                                    _WEBHOOK_PARAMS, 1
+                                )
+                            }
+                        ),
+                    )
                 )
-            )
+        except Exception:
+            connection.close()
+            raise
         return connection
 
     def _give_back(self, dbname, connection):
@@ -1796,9 +1802,16 @@ class OmsIntegrationEvent(models.Model):
                 row = cr.fetchone()
             return None, row and row[0], True
 
-        event_id, repeat_id, trigger_pending = _WEBHOOK_STORE.run(
-            self.env.cr.dbname, store
-        )
+        try:
+            event_id, repeat_id, trigger_pending = _WEBHOOK_STORE.run(
+                self.env.cr.dbname, store
+            )
+        except psycopg2.OperationalError as exc:
+            # Not a conflict of this request's transaction that Odoo would
+            # retry: the controller answers 500 and keeps the raw delivery.
+            raise RuntimeError(
+                f"The delivery could not be stored: {exc.pgerror or exc}"
+            ) from exc
         event, repeat = self.browse(event_id or []), self.browse(repeat_id or [])
         return event, repeat, trigger_pending
 
