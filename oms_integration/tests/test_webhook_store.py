@@ -3,6 +3,7 @@ Deliveries stored on them are tested end to end (``tests/e2e``): inside
 Odoo's test runner, data lives in the test's transaction only."""
 
 import time
+from unittest.mock import patch
 
 import psycopg2
 
@@ -74,3 +75,18 @@ class TestWebhookStore(TransactionCase):
         # Not closed: in a real fork it is the parent's session.
         self.assertFalse(parents.closed)
         parents.close()
+
+    def test_a_failure_to_store_is_not_left_to_odoos_retries(self):
+        # Odoo replays a request on its own transaction's conflicts
+        # (OperationalError); a failure of the kept connection is not one:
+        # the controller answers 500 and keeps the raw delivery.
+        lost = psycopg2.OperationalError("server closed the connection")
+        store = oms_integration_event._WEBHOOK_STORE
+        params = {name: None for name, _kind in oms_integration_event._WEBHOOK_PARAMS}
+        with (
+            patch.object(store, "run", side_effect=lost),
+            self.assertRaisesRegex(RuntimeError, "could not be stored"),
+        ):
+            self.env["oms.integration.event"]._oms_store_webhook_order_kept(
+                self.env["oms.integration.source"], None, params
+            )
