@@ -70,6 +70,24 @@ _WEBHOOK_PARAMS = (
     ("trigger", "integer"),
 )
 _WEBHOOK_PREPARED = "oms_store_webhook_order"
+# The statement with named parameters (a cursor of Odoo's), prepared (a
+# kept connection), and run prepared: all built here from the constants above.
+_WEBHOOK_INSERT_NAMED = _WEBHOOK_INSERT.format(
+    **{name: f"%({name})s" for name, _kind in _WEBHOOK_PARAMS}
+)
+_WEBHOOK_PREPARE = "PREPARE {} ({}) AS {}".format(
+    _WEBHOOK_PREPARED,
+    ", ".join(kind for _name, kind in _WEBHOOK_PARAMS),
+    _WEBHOOK_INSERT.format(
+        **{
+            name: f"${position}"
+            for position, (name, _kind) in enumerate(_WEBHOOK_PARAMS, 1)
+        }
+    ),
+)
+_WEBHOOK_EXECUTE = "EXECUTE {} ({})".format(
+    _WEBHOOK_PREPARED, ", ".join(["%s"] * len(_WEBHOOK_PARAMS))
+)
 
 
 class _WebhookStore:
@@ -114,20 +132,7 @@ class _WebhookStore:
         try:
             connection.autocommit = True
             with connection.cursor() as cr:
-                cr.execute(
-                    "PREPARE {} ({}) AS {}".format(
-                        _WEBHOOK_PREPARED,
-                        ", ".join(kind for _name, kind in _WEBHOOK_PARAMS),
-                        _WEBHOOK_INSERT.format(
-                            **{
-                                name: f"${position}"
-                                for position, (name, _kind) in enumerate(
-                                    _WEBHOOK_PARAMS, 1
-                                )
-                            }
-                        ),
-                    )
-                )
+                cr.execute(_WEBHOOK_PREPARE)
         except Exception:
             connection.close()
             raise
@@ -1744,13 +1749,7 @@ class OmsIntegrationEvent(models.Model):
             # A twin that committed after this transaction began is a
             # serialization failure (repeatable read): no "bad query" in the
             # log, it is expected.
-            self.env.cr.execute(
-                _WEBHOOK_INSERT.format(
-                    **{name: f"%({name})s" for name, _kind in _WEBHOOK_PARAMS}
-                ),
-                params,
-                log_exceptions=False,
-            )
+            self.env.cr.execute(_WEBHOOK_INSERT_NAMED, params, log_exceptions=False)
             row = self.env.cr.fetchone()
         except psycopg2.errors.SerializationFailure:
             if not first_write:
@@ -1770,12 +1769,7 @@ class OmsIntegrationEvent(models.Model):
         values = [params[name] for name, _kind in _WEBHOOK_PARAMS]
 
         def store(cr):
-            cr.execute(
-                "EXECUTE {} ({})".format(
-                    _WEBHOOK_PREPARED, ", ".join(["%s"] * len(values))
-                ),
-                values,
-            )
+            cr.execute(_WEBHOOK_EXECUTE, values)
             row = cr.fetchone()
             if row:
                 return row[0], None, row[1]
