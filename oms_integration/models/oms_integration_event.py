@@ -70,6 +70,22 @@ _WEBHOOK_PARAMS = (
     ("trigger", "integer"),
 )
 _WEBHOOK_PREPARED = "oms_store_webhook_order"
+# The event a webhook order repeats, with the parameters of _WEBHOOK_INSERT:
+# the same delivery id, else the newest of the same payload or version of the
+# order (webhook and polling overlap). Run on Odoo's cursors and on the kept
+# connections alike (_repeat_id).
+_FIND_DELIVERY = """
+    SELECT id FROM oms_integration_event
+     WHERE source_id = %(source)s AND direction = 'inbound'
+       AND delivery_id = %(delivery_id)s
+"""
+_FIND_SAME_VERSION = """
+    SELECT id FROM oms_integration_event
+     WHERE source_id = %(source)s AND direction = 'inbound'
+       AND external_order_id = %(external_order_id)s
+       AND (payload_hash = %(payload_hash)s OR external_updated_at = %(version)s)
+     ORDER BY id DESC LIMIT 1
+"""
 # The statement with named parameters (a cursor of Odoo's), prepared (a
 # kept connection), and run prepared: all built here from the constants above.
 _WEBHOOK_INSERT_NAMED = _WEBHOOK_INSERT.format(
@@ -169,6 +185,18 @@ class _WebhookStore:
 
 
 _WEBHOOK_STORE = _WebhookStore()
+
+
+def _repeat_id(cr, params):
+    """The id of the event that a webhook order repeats, or None (``params``
+    as for _WEBHOOK_INSERT)."""
+    cr.execute(_FIND_DELIVERY, params)
+    row = cr.fetchone()
+    if not row:
+        cr.execute(_FIND_SAME_VERSION, params)
+        row = cr.fetchone()
+    return row[0] if row else None
+
 
 # The recorder of the answers of status callbacks, per sending thread (see
 # _oms_recording_behind).
@@ -1606,11 +1634,8 @@ class OmsIntegrationEvent(models.Model):
         if event or not delivery_id or not fresh:
             return event
         with self.env.registry.cursor() as cr:
-            cr.execute(
-                "SELECT id FROM oms_integration_event WHERE source_id = %s "
-                "AND direction = 'inbound' AND delivery_id = %s",
-                [source.id, delivery_id],
-            )
+            params = {"source": source.id, "delivery_id": delivery_id}
+            cr.execute(_FIND_DELIVERY, params)
             row = cr.fetchone()
         return self.browse(row[0] if row else [])
 
@@ -1622,22 +1647,18 @@ class OmsIntegrationEvent(models.Model):
     def _oms_find_same_version(self, source, order, payload_hash):
         """An inbound event with the very same payload, or the same version
         (``updated_at``) of the same order: webhook and polling overlap."""
-        version = [("payload_hash", "=", payload_hash)]
-        if order.updated_at:
-            version = [
-                "|",
-                ("payload_hash", "=", payload_hash),
-                ("external_updated_at", "=", self._oms_naive(order.updated_at)),
-            ]
-        return self.sudo().search(
-            [
-                ("source_id", "=", source.id),
-                ("direction", "=", "inbound"),
-                ("external_order_id", "=", order.external_id),
-            ]
-            + version,
-            limit=1,
+        self.flush_model()
+        self.env.cr.execute(
+            _FIND_SAME_VERSION,
+            {
+                "source": source.id,
+                "external_order_id": order.external_id,
+                "payload_hash": payload_hash,
+                "version": self._oms_naive(order.updated_at) or None,
+            },
         )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0] if row else [])
 
     @api.model
     def _oms_store_polled(self, source, body, parsed):
@@ -1744,7 +1765,7 @@ class OmsIntegrationEvent(models.Model):
             self.env.registry.in_test_mode()
             or getattr(threading.current_thread(), "testing", False)
         ):
-            return self._oms_store_webhook_order_kept(source, order, params)
+            return self._oms_store_webhook_order_kept(params)
         try:
             # A twin that committed after this transaction began is a
             # serialization failure (repeatable read): no "bad query" in the
@@ -1756,13 +1777,13 @@ class OmsIntegrationEvent(models.Model):
                 raise
             # Nothing of this transaction to keep: a new one sees the twin.
             self.env.cr.rollback()
-            return self.browse(), self._oms_find_repeat(source, order, vals), True
+            return self.browse(), self._oms_find_repeat(params), True
         if row:
             return self.browse(row[0]), self.browse(), row[1]
-        return self.browse(), self._oms_find_repeat(source, order, vals), True
+        return self.browse(), self._oms_find_repeat(params), True
 
     @api.model
-    def _oms_store_webhook_order_kept(self, source, order, params):
+    def _oms_store_webhook_order_kept(self, params):
         """``_oms_store_webhook_order`` on a kept connection: the statement
         prepared there, and a repeat looked for there (READ COMMITTED: a twin
         committed meanwhile is found)."""
@@ -1773,28 +1794,7 @@ class OmsIntegrationEvent(models.Model):
             row = cr.fetchone()
             if row:
                 return row[0], None, row[1]
-            cr.execute(
-                "SELECT id FROM oms_integration_event WHERE source_id = %s "
-                "AND direction = 'inbound' AND delivery_id = %s",
-                [params["source"], params["delivery_id"]],
-            )
-            row = cr.fetchone()
-            if not row:
-                # As _oms_find_same_version: the newest of the same payload
-                # or version of the order.
-                cr.execute(
-                    """
-                    SELECT id FROM oms_integration_event
-                     WHERE source_id = %(source)s AND direction = 'inbound'
-                       AND external_order_id = %(external_order_id)s
-                       AND (payload_hash = %(payload_hash)s
-                            OR external_updated_at = %(version)s)
-                     ORDER BY id DESC LIMIT 1
-                    """,
-                    params,
-                )
-                row = cr.fetchone()
-            return None, row and row[0], True
+            return None, _repeat_id(cr, params), True
 
         try:
             event_id, repeat_id, trigger_pending = _WEBHOOK_STORE.run(
@@ -1810,12 +1810,12 @@ class OmsIntegrationEvent(models.Model):
         return event, repeat, trigger_pending
 
     @api.model
-    def _oms_find_repeat(self, source, order, vals):
-        """The stored event that a webhook order repeats: the same delivery
-        id, else the same payload or version of the order."""
-        return self._oms_find_delivery(
-            source, vals["delivery_id"], fresh=False
-        ) or self._oms_find_same_version(source, order, vals["payload_hash"])
+    def _oms_find_repeat(self, params):
+        """The stored event that a webhook order repeats (``params`` as for
+        ``_WEBHOOK_INSERT``): the same delivery id, else the same payload or
+        version of the order."""
+        self.flush_model()
+        return self.browse(_repeat_id(self.env.cr, params) or [])
 
     @api.model
     def _oms_headers_json(self, headers):

@@ -87,6 +87,4 @@ class TestWebhookStore(TransactionCase):
             patch.object(store, "run", side_effect=lost),
             self.assertRaisesRegex(RuntimeError, "could not be stored"),
         ):
-            self.env["oms.integration.event"]._oms_store_webhook_order_kept(
-                self.env["oms.integration.source"], None, params
-            )
+            self.env["oms.integration.event"]._oms_store_webhook_order_kept(params)

@@ -48,6 +48,18 @@ def _order_body(order_id):
     ).encode()
 
 
+def _signed_headers(body, msg_id, sent_at):
+    """The headers of a delivery signed with Standard Webhooks."""
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(sent_at),
+        "webhook-signature": signatures.standard_webhooks_sign(
+            SECRET, msg_id, sent_at, body
+        ),
+    }
+
+
 def _deliver_at_once(url, body, msg_ids):
     """Post ``body`` once per webhook id in ``msg_ids``, all at the same
     moment; the answers as ``(status, json)``."""
@@ -56,14 +68,7 @@ def _deliver_at_once(url, body, msg_ids):
     answers = []
 
     def deliver(msg_id):
-        headers = {
-            "Content-Type": "application/json",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(sent_at),
-            "webhook-signature": signatures.standard_webhooks_sign(
-                SECRET, msg_id, sent_at, body
-            ),
-        }
+        headers = _signed_headers(body, msg_id, sent_at)
         barrier.wait()
         response = requests.post(url, data=body, headers=headers, timeout=60)
         answers.append((response.status_code, response.json()))

@@ -9,8 +9,7 @@ import time
 
 import psycopg2
 import requests
-from oms_lib import signatures
-from test_concurrent_deliveries import SECRET, _make_source, _order_body
+from test_concurrent_deliveries import _make_source, _order_body, _signed_headers
 
 
 def _database(odoo):
@@ -26,15 +25,7 @@ def _database(odoo):
 
 
 def _post(url, body, msg_id):
-    sent_at = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(sent_at),
-        "webhook-signature": signatures.standard_webhooks_sign(
-            SECRET, msg_id, sent_at, body
-        ),
-    }
+    headers = _signed_headers(body, msg_id, int(time.time()))
     return requests.post(url, data=body, headers=headers, timeout=60)
 
 
