@@ -11,6 +11,27 @@ from oms_lib import normalize
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "compatible"
 
 
+@pytest.fixture(autouse=True)
+def _check_agrees_with_parse(monkeypatch):
+    """Every parse of this module runs the webhook route's check too
+    (``check_only``): it must find the same errors, in the same order, and
+    the same order identity, and build no lines."""
+    parse = normalize.parse_compatible
+
+    def parse_and_check(body, check_only=False):
+        full, check = parse(body), parse(body, check_only=True)
+        assert [(e.path, e.message) for e in check.errors] == [
+            (e.path, e.message) for e in full.errors
+        ]
+        assert [(o.event_type, o.external_id, o.updated_at) for o in check.orders] == [
+            (o.event_type, o.external_id, o.updated_at) for o in full.orders
+        ]
+        assert all(o.lines is None and o.customer is None for o in check.orders)
+        return check if check_only else full
+
+    monkeypatch.setattr(normalize, "parse_compatible", parse_and_check)
+
+
 @pytest.fixture
 def payload():
     return json.loads((FIXTURES / "order_created.json").read_text())

@@ -55,7 +55,8 @@ class OmsWebhookController(http.Controller):
             return 413, {"status": "too_large"}
         if source._oms_traffic_refusal("inbound"):
             return 403, {"status": "forbidden"}
-        headers = dict(httprequest.headers)
+        # Lower case, once: every look-up of a header is then one dict read.
+        headers = {key.lower(): value for key, value in httprequest.headers.items()}
         # The URL only when the scheme signs it: building it costs more than
         # verifying a signature.
         verification = source._oms_verify_request(
@@ -70,10 +71,8 @@ class OmsWebhookController(http.Controller):
             )
             return 401, {"status": "unauthorized"}
         authentic.update(source=source, headers=headers, body=body)
-        return (
-            request.env["oms.integration.event"]
-            .sudo()
-            ._oms_receive_webhook(source, headers, body, queue_cron_id=queue_cron_id)
+        return source.env["oms.integration.event"]._oms_receive_webhook(
+            source, headers, body, queue_cron_id=queue_cron_id
         )
 
     def _oms_keep_raw_delivery(self, source, headers, body):

@@ -118,7 +118,7 @@ class _WebhookStore:
     once per connection. They are in autocommit (each order is committed as
     it is stored) at READ COMMITTED, so a twin committed meanwhile is seen at
     once. A connection serves one statement at a time (threaded servers take
-    one each), and none is used across a fork.
+    one each), with a cursor kept with it, and none is used across a fork.
     """
 
     MAX_IDLE = 4  # per database
@@ -137,9 +137,9 @@ class _WebhookStore:
                 self._pid = os.getpid()
             idle = self._idle[dbname]
             while idle:
-                connection = idle.pop()
+                connection, cr = idle.pop()
                 if not connection.closed:
-                    return connection
+                    return connection, cr
         _dbname, info = sql_db.connection_info_for(dbname)
         # Named apart from Odoo's own, for whoever looks at pg_stat_activity.
         name = info.get("application_name") or f"odoo-{os.getpid()}"
@@ -147,41 +147,42 @@ class _WebhookStore:
         connection = psycopg2.connect(**info)
         try:
             connection.autocommit = True
-            with connection.cursor() as cr:
-                cr.execute(_WEBHOOK_PREPARE)
+            cr = connection.cursor()
+            cr.execute(_WEBHOOK_PREPARE)
         except Exception:
             connection.close()
             raise
-        return connection
+        return connection, cr
 
-    def _give_back(self, dbname, connection):
+    def _give_back(self, dbname, connection, cr):
         with self._lock:
             if self._pid == os.getpid() and len(self._idle[dbname]) < self.MAX_IDLE:
-                self._idle[dbname].append(connection)
+                self._idle[dbname].append((connection, cr))
                 return
         connection.close()
+
+    def _run_once(self, dbname, work):
+        connection, cr = self._take(dbname)
+        try:
+            result = work(cr)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            with contextlib.suppress(psycopg2.Error):
+                connection.close()
+            raise
+        except Exception:
+            self._give_back(dbname, connection, cr)
+            raise
+        self._give_back(dbname, connection, cr)
+        return result
 
     def run(self, dbname, work):
         """``work(cursor)`` on a kept connection to ``dbname``; its result.
         A connection lost (the server restarted, an idle timeout) is replaced
         once; other errors are raised, the connection kept."""
-        for attempt in (1, 2):
-            connection = self._take(dbname)
-            try:
-                with connection.cursor() as cr:
-                    result = work(cr)
-            except (psycopg2.OperationalError, psycopg2.InterfaceError):
-                with contextlib.suppress(psycopg2.Error):
-                    connection.close()
-                if attempt == 2:
-                    raise
-                continue
-            except Exception:
-                self._give_back(dbname, connection)
-                raise
-            self._give_back(dbname, connection)
-            return result
-        return None
+        try:
+            return self._run_once(dbname, work)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            return self._run_once(dbname, work)
 
 
 _WEBHOOK_STORE = _WebhookStore()

@@ -327,7 +327,7 @@ class TestWebhookContract(HttpCase):
 
         with (
             patch.object(
-                type(self.env["oms.integration.source"]), "_oms_parse_delivery", boom
+                type(self.env["oms.integration.source"]), "_oms_check_delivery", boom
             ),
             mute_logger("odoo.addons.oms_integration.controllers.main"),
         ):

@@ -21,7 +21,7 @@ class TestWebhookStore(TransactionCase):
 
     def _close_all(self):
         for connections in self.store._idle.values():
-            for connection in connections:
+            for connection, _cr in connections:
                 connection.close()
 
     def _look(self, cr):
@@ -69,7 +69,7 @@ class TestWebhookStore(TransactionCase):
     def test_after_a_fork_the_parents_connections_are_left_alone(self):
         dbname = self.env.cr.dbname
         pid = self.store.run(dbname, self._look)[0]
-        [parents] = self.store._idle[dbname]
+        [(parents, _cr)] = self.store._idle[dbname]
         self.store._pid = -1  # as a forked worker sees its parent's store
         self.assertNotEqual(self.store.run(dbname, self._look)[0], pid)
         # Not closed: in a real fork it is the parent's session.
