@@ -138,6 +138,38 @@ def test_headers_are_case_insensitive(secret):
     assert signatures.standard_webhooks_verify([secret], headers, BODY, now=NOW).ok
 
 
+def test_header_lookup_reads_lower_case_dicts_directly_and_scans_others():
+    assert signatures.header({"webhook-id": "a"}, "Webhook-Id") == "a"
+    # A dict whose names are not lower case is scanned.
+    assert signatures.header({"Webhook-Id": "b"}, "webhook-id") == "b"
+    assert signatures.header({"webhook-id": "c"}, "webhook-timestamp") is None
+
+
+def test_request_headers_of_a_wsgi_environ():
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/oms/webhook/k",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": "12",
+        "HTTP_HOST": "odoo.example",
+        "HTTP_WEBHOOK_ID": "msg_1",
+        "HTTP_X_SHOPIFY_HMAC_SHA256": "abc=",
+        # What some servers add besides CONTENT_TYPE: not a second header.
+        "HTTP_CONTENT_TYPE": "text/plain",
+        "wsgi.input": object(),
+    }
+    assert signatures.request_headers(environ) == {
+        "content-type": "application/json",
+        "content-length": "12",
+        "host": "odoo.example",
+        "webhook-id": "msg_1",
+        "x-shopify-hmac-sha256": "abc=",
+    }
+    # An empty body has no length header, as werkzeug's headers say.
+    environ["CONTENT_LENGTH"] = ""
+    assert "content-length" not in signatures.request_headers(environ)
+
+
 def test_bad_timestamp_and_versions_are_refused(secret):
     signature = signatures.standard_webhooks_sign(secret, "m", NOW, BODY)
     assert not signatures.standard_webhooks_verify(

@@ -6,6 +6,7 @@ from odoo import http
 from odoo.http import request
 
 from .. import const
+from ..lib import signatures
 
 _logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class OmsWebhookController(http.Controller):
         if source._oms_traffic_refusal("inbound"):
             return 403, {"status": "forbidden"}
         # Lower case, once: every look-up of a header is then one dict read.
-        headers = {key.lower(): value for key, value in httprequest.headers.items()}
+        headers = signatures.request_headers(httprequest.environ)
         # The URL only when the scheme signs it: building it costs more than
         # verifying a signature.
         verification = source._oms_verify_request(

@@ -46,6 +46,22 @@ def header(headers, name):
     return None
 
 
+def request_headers(environ):
+    """The headers of a WSGI request as a dict, names in lower case: what
+    werkzeug's ``request.headers`` holds, read straight from ``environ``
+    (that object title-cases every name again on each pass)."""
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+        and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
+
+
 def _as_bytes(data):
     return data.encode() if isinstance(data, str) else bytes(data or b"")
 

@@ -1486,7 +1486,7 @@ class OmsIntegrationEvent(models.Model):
             queue_cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
                 const.QUEUE_CRON_XMLID, raise_if_not_found=False
             )
-        created, duplicates, rejected = self.browse(), self.browse(), []
+        created, duplicates, rejected = [], [], []
         first_write, trigger_pending = True, True
         for item in items:
             item_hash = self._oms_hash_payload(item.raw)
@@ -1518,19 +1518,19 @@ class OmsIntegrationEvent(models.Model):
                     queue_cron_id=queue_cron_id,
                 )
                 first_write = False
-                created |= event
-                duplicates |= duplicate
+                created += event.ids
+                duplicates += duplicate.ids
                 trigger_pending = trigger_pending and pending
         if not created:
             if duplicates:
-                return 200, {"status": "duplicate", "event_id": duplicates[:1].id}
+                return 200, {"status": "duplicate", "event_id": duplicates[0]}
             errors = [e for item in items for e in item.result.errors]
             return 422, {"status": "rejected", "errors": [e.as_dict() for e in errors]}
         if not trigger_pending:
             source._oms_trigger_queue()
-        answer = {"status": "queued", "event_id": created[:1].id}
+        answer = {"status": "queued", "event_id": created[0]}
         if len(created) > 1:
-            answer["event_ids"] = created.ids
+            answer["event_ids"] = created
         if rejected:
             answer["rejected"] = rejected
         return 202, answer
