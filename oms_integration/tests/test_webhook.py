@@ -212,6 +212,30 @@ class TestWebhookContract(HttpCase):
         self.assertTrue(event.error_hint)
         self.assertEqual(event.sudo().payload, json.dumps(payload))
 
+    def test_the_route_checks_the_body_without_parsing_it_in_full(self):
+        # The check finds what the parse finds (tests/test_normalize.py
+        # compares them); the parse itself is the queue's.
+        def parsed(*args, **kwargs):
+            raise AssertionError("the webhook route parsed the order in full")
+
+        Source = type(self.env["oms.integration.source"])
+        with patch.object(Source, "_oms_parse_delivery", parsed):
+            valid = self._post(_order_payload("EXT-CHECK"), msg_id="msg_check")
+            payload = _order_payload("EXT-CHECK-2")
+            payload["order"]["lines"][0]["price_unit"] = -1
+            invalid = self._post(payload, msg_id="msg_check_2")
+        self.assertEqual(valid.status_code, 202, valid.text)
+        self.assertEqual(invalid.status_code, 422, invalid.text)
+        self.assertEqual(
+            invalid.json()["errors"],
+            [{"path": "order.lines[0].price_unit", "message": "must be 0 or more"}],
+        )
+        # The queue parses the stored payload in full.
+        event = self.Event.browse(valid.json()["event_id"])
+        self.assertEqual(event.external_order_id, "EXT-CHECK")
+        parsed_order = self.source._oms_parse_delivery(event.sudo().payload.encode())
+        self.assertEqual(len(parsed_order.orders[0].lines), 1)
+
     def test_body_that_is_not_json_is_rejected_and_kept(self):
         response = self._post(None, raw=b"<xml>not json</xml>")
         self.assertEqual(response.status_code, 422)
