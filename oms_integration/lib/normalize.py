@@ -335,12 +335,10 @@ def _customer(collector, data, path, required=True, build=True):
     if required:
         external_id = collector.required_text(data, "id", path)
         name = collector.required_text(data, "name", path)
-        if not build:
-            return None
-    elif not build:
-        return None
     else:
         external_id, name = text(data.get("id")), text(data.get("name"))
+    if not build:
+        return None
     return NormalizedCustomer(
         external_id=external_id,
         name=name,
