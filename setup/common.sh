@@ -1,7 +1,7 @@
 # Shared helpers of setup/run.sh and setup/test.sh (sourced, not run).
 # Knobs (environment variables):
 #   ODOO_SRC        an Odoo 18.0 source tree (with odoo-bin)
-#   ODOO_DOWNLOAD=1 clone Odoo 18.0 from github.com/odoo/odoo when none is found
+#   ODOO_DOWNLOAD=0 never clone Odoo 18.0 (by default, cloned into ~/odoo-18.0 when none is found)
 #   OMS_VENV        the virtualenv (default ~/.cache/oms_integration/venv)
 #   OMS_ODOO_DEFAULT the default place looked at (default /opt/odoo-18.0)
 
@@ -22,9 +22,13 @@ is_odoo18() {
         grep -Eq "^version_info = \(18, 0," "$1/odoo/release.py"
 }
 
+# Look for an Odoo 18.0 tree (ODOO_SRC, the default location, ~/odoo-18.0);
+# when there is none, clone one into ~/odoo-18.0, unless ODOO_SRC names a
+# tree of the user's own or ODOO_DOWNLOAD=0. Messages go to stderr: stdout
+# is the tree's path, or nothing (status 1).
 find_odoo() {
-    local candidate
-    for candidate in "${ODOO_SRC:-}" "$OMS_ODOO_DEFAULT" "$HOME/odoo-18.0"; do
+    local candidate clone="$HOME/odoo-18.0"
+    for candidate in "${ODOO_SRC:-}" "$OMS_ODOO_DEFAULT" "$clone"; do
         if [ -n "$candidate" ] && is_odoo18 "$candidate"; then
             [ -z "${ODOO_SRC:-}" ] || [ "$candidate" = "$ODOO_SRC" ] ||
                 say "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source tree: using $candidate" >&2
@@ -32,15 +36,19 @@ find_odoo() {
             return 0
         fi
     done
-    if [ "${ODOO_DOWNLOAD:-0}" = "1" ]; then
-        say "Cloning Odoo 18.0 into $HOME/odoo-18.0 (ODOO_DOWNLOAD=1)" >&2
-        if git clone --quiet --depth 1 --branch 18.0 https://github.com/odoo/odoo.git \
-            "$HOME/odoo-18.0" >&2 && is_odoo18 "$HOME/odoo-18.0"; then
-            echo "$HOME/odoo-18.0"
-            return 0
-        fi
-        say "Could not clone Odoo 18.0 (no network?)" >&2
+    # A wrong ODOO_SRC is a mistake to fix, not a reason to download Odoo.
+    [ -z "${ODOO_SRC:-}" ] && [ "${ODOO_DOWNLOAD:-1}" != "0" ] || return 1
+    if [ -n "$(ls -A "$clone" 2>/dev/null)" ]; then
+        say "$clone is not an Odoo 18.0 source tree (an interrupted clone?): not cloning over it. Remove it, or set ODOO_SRC=/path/to/odoo-18.0." >&2
+        return 1
     fi
+    say "No Odoo 18.0 found: cloning it from github.com/odoo/odoo (branch 18.0) into $clone, a few minutes. To use an existing tree instead: ODOO_SRC=/path/to/odoo-18.0" >&2
+    if git clone --quiet --depth 1 --branch 18.0 https://github.com/odoo/odoo.git "$clone" >&2 &&
+        is_odoo18 "$clone"; then
+        echo "$clone"
+        return 0
+    fi
+    say "Could not clone Odoo 18.0 from github.com/odoo/odoo (no network, or git missing?)." >&2
     return 1
 }
 
@@ -50,8 +58,8 @@ no_odoo_message() {
     cat <<MSG
 No Odoo 18.0 found. Provide one in any of these ways, then run the command again:
   - ODOO_SRC=/path/to/odoo-18.0 (an Odoo 18.0 source tree with odoo-bin)
-  - put the tree at $OMS_ODOO_DEFAULT (the default location)
-  - ODOO_DOWNLOAD=1 to clone it from github.com/odoo/odoo (branch 18.0) when the network allows
+  - put the tree at $OMS_ODOO_DEFAULT (the default location) or $HOME/odoo-18.0
+  - leave ODOO_SRC and ODOO_DOWNLOAD unset, with network access: the command clones it into $HOME/odoo-18.0
 MSG
 }
 
