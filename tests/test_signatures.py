@@ -551,3 +551,45 @@ def test_registry_accepts_header_lists():
     assert signatures.verify(
         "hmac_body_hex", ["k"], [("X-Sig", sig)], BODY, header_name="x-sig"
     ).ok
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "9" * 13,  # one digit over the bound
+        "1" * 400,  # int() takes it, but now - it overflows a float
+        "1" * 5000,  # int() refuses it (more than 4300 digits)
+        "9" * 1_000_000,
+        "0" * 13 + str(NOW),  # leading zeros do not make it shorter
+        "-" + str(NOW),
+        "١٧٩٥٠٠٠٠٠٠",  # Arabic-Indic digits: isdigit() says yes
+        f"{NOW}\x00",
+        "999999999999",  # 12 digits, but after the year 9999
+    ],
+)
+def test_out_of_range_timestamps_are_refused_not_raised(secret, stamp):
+    signature = signatures.standard_webhooks_sign(secret, "m", NOW, BODY)
+    headers = _headers("m", stamp, signature)
+    for tolerance in (300, 10**30):  # even a tolerance that lets anything in
+        result = signatures.standard_webhooks_verify(
+            [secret], headers, BODY, tolerance=tolerance, now=NOW
+        )
+        assert result == signatures.VerificationResult(
+            False, "the timestamp is not a Unix time in seconds"
+        )
+        assert not signatures.verify(
+            "standard_webhooks", [secret], headers, BODY, tolerance=tolerance, now=NOW
+        ).ok
+
+
+def test_parse_timestamp():
+    assert signatures.parse_timestamp(str(NOW)) == NOW
+    assert signatures.parse_timestamp("0") == 0
+    assert signatures.parse_timestamp(NOW) == NOW  # a header read as a number
+    last = signatures.MAX_TIMESTAMP
+    assert len(str(last)) <= signatures.MAX_TIMESTAMP_DIGITS
+    assert signatures.parse_timestamp(str(last)) == last
+    # Every accepted value converts to a datetime.
+    assert datetime.fromtimestamp(last, tz=timezone.utc).year == 9999
+    for bad in (None, "", str(last + 1), "9" * 400, "-1", "1.5", " 1", True, -1):
+        assert signatures.parse_timestamp(bad) is None, bad

@@ -15,6 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 STANDARD_WEBHOOKS_PREFIX = "whsec_"
+# A Unix time in seconds has 10 digits until 2286; 12 is the bound read (a
+# longer value is refused before int(), which would take time on thousands
+# of digits, and whose result would overflow a float in ``now - sent_at``).
+MAX_TIMESTAMP_DIGITS = 12
+# 9999-12-31T23:59:59Z: every accepted timestamp converts to a datetime.
+MAX_TIMESTAMP = 253_402_300_799
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,25 @@ def standard_webhooks_sign(secret, msg_id, timestamp, body):
     return "v1," + base64.b64encode(_hmac_sha256(key, content)).decode()
 
 
+def parse_timestamp(value):
+    """A Unix time in seconds (``webhook-timestamp``) as an int, or None.
+
+    Only plain ASCII digits (``int()`` would also take ``"+1"``, ``" 1"``,
+    ``"1_0"`` or ``"١"``), at most :data:`MAX_TIMESTAMP_DIGITS` of them, from
+    0 to :data:`MAX_TIMESTAMP`; an int in that range is also taken (a header
+    mapping built by hand). Never raises: a scheme reading a timestamp
+    refuses the delivery on None.
+    """
+    if type(value) is int:
+        return value if 0 <= value <= MAX_TIMESTAMP else None
+    if not isinstance(value, str) or len(value) > MAX_TIMESTAMP_DIGITS:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    timestamp = int(value)
+    return timestamp if timestamp <= MAX_TIMESTAMP else None
+
+
 def standard_webhooks_verify(secrets, headers, body, tolerance=300, now=None):
     """Verify a Standard Webhooks delivery against any of ``secrets``."""
     secrets = [s for s in (secrets or []) if s]
@@ -136,11 +161,9 @@ def standard_webhooks_verify(secrets, headers, body, tolerance=300, now=None):
     signature = header(headers, "webhook-signature")
     if not (msg_id and timestamp and signature):
         return _refused("missing signature headers")
-    timestamp = str(timestamp)
-    # Plain ASCII digits only: int() would also take "+1", " 1", "1_0" or "١".
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    sent_at = parse_timestamp(str(timestamp))
+    if sent_at is None:
         return _refused("the timestamp is not a Unix time in seconds")
-    sent_at = int(timestamp)
     now = time.time() if now is None else now
     if abs(now - sent_at) > tolerance:
         return _refused("timestamp outside tolerance")
