@@ -426,9 +426,11 @@ def test_field_reader_collects_every_problem_with_its_path():
     ]
 
 
-def test_nul_characters_are_dropped_from_values_and_replaced_in_stored_text():
-    # PostgreSQL text cannot hold NUL: a value loses it, a stored delivery
-    # keeps its place as U+FFFD (as for bytes that are not UTF-8).
+def test_nul_characters_are_refused_in_deliveries_and_replaced_in_stored_text():
+    # PostgreSQL text cannot hold NUL: a delivery holding one is refused with
+    # the path of the value (422: dropping it could make "C-1" of "C\0-1");
+    # a stored delivery keeps its place as U+FFFD (as for bytes that are not
+    # UTF-8); text() still drops it from a value read from elsewhere.
     assert normalize.text("Tap\x00 hoa ") == "Tap hoa"
     assert normalize.storable_text(b'{"a": 1}\x00\xff') == '{"a": 1}\ufffd\ufffd'
     assert normalize.storable_text("ok\x00") == "ok\ufffd"
@@ -445,5 +447,6 @@ def test_nul_characters_are_dropped_from_values_and_replaced_in_stored_text():
             },
         }
     )
-    [order] = normalize.parse_compatible(body).orders
-    assert (order.customer.external_id, order.customer.name) == ("C-1", "Tap hoa")
+    assert [(e.path, e.message) for e in normalize.parse_compatible(body).errors] == [
+        ("order.customer.id", normalize.NUL_MESSAGE)
+    ]

@@ -21,13 +21,31 @@ Where the contract is silent, the compatible parser decides:
 - ``shipping_address`` is optional (null or absent), and so is its name.
 """
 
+import codecs
 import json
+import math
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 EVENT_TYPES = ("order.created", "order.updated", "order.cancelled")
+
+# --- limits of what a delivery may hold (our decisions; the contract only
+# bounds the body, 1 MiB by default) ------------------------------------------
+
+# Arrays and objects nested deeper than this are refused before json.loads
+# (which recurses): no order needs more than a handful of levels.
+MAX_JSON_DEPTH = 64
+# A JSON number or a numeric string longer than this is refused before it is
+# converted (int() and Decimal() of thousands of digits take time).
+MAX_NUMBER_LENGTH = 32
+# An amount or a quantity is below 10**13 (ten trillion đồng): a quantity
+# times a price then stays within Decimal's 28 digits, which quantize()
+# needs, and every accepted number converts to an Odoo float exactly enough.
+MAX_INTEGER_DIGITS = 13
+# A float's repr has at most 17 significant digits (0.30000000000000004).
+MAX_FRACTION_DIGITS = 20
 
 
 @dataclass
@@ -123,6 +141,263 @@ class DeliveryItem:
     external_id: str | None = None
 
 
+# --- decoding and loading a delivery -----------------------------------------
+
+NOT_JSON_MESSAGE = "the body is not valid JSON"
+NOT_UTF8_MESSAGE = (
+    "the body is not UTF-8 text: send the JSON encoded in UTF-8 (RFC 8259)"
+)
+NUL_MESSAGE = (
+    "contains a NUL character (U+0000), which cannot be stored: remove it, "
+    "then send the delivery again"
+)
+TOO_DEEP_MESSAGE = f"nests arrays or objects more than {MAX_JSON_DEPTH} levels deep"
+NUMBER_TOO_LONG_MESSAGE = f"is a number of more than {MAX_NUMBER_LENGTH} characters"
+NOT_FINITE_MESSAGE = "must be a finite number (not NaN or Infinity)"
+
+# Every byte but quotes and brackets, deleted by _too_deep.
+_NOT_QUOTE_OR_BRACKET = bytes(set(range(256)) - set(b'"[]{}'))
+# Brackets as parentheses: their kind does not change the depth.
+_AS_PARENTHESES = bytes.maketrans(b"[{]}", b"(())")
+_TOO_DEEP_RUN = b"(" * (MAX_JSON_DEPTH + 1)
+
+
+def decode_body(body):
+    """A delivery's body as text, once, at receipt: ``(text, None)``, or
+    ``(None, issue)`` with a :class:`ValidationIssue` at ``$``.
+
+    - ``bytes`` (``bytearray``, ``memoryview``) must be strict UTF-8 (RFC
+      8259). A UTF-8 byte order mark is accepted and stripped (as
+      ``json.loads`` does with bytes); a UTF-16 or UTF-32 body, with or
+      without its mark, and any invalid byte sequence give
+      :data:`NOT_UTF8_MESSAGE`.
+    - ``str`` is taken as it is.
+    - A NUL character (U+0000) anywhere is refused (:data:`NUL_MESSAGE`,
+      with its position): PostgreSQL cannot store it in text. The same rule
+      holds for ``\\u0000`` escapes inside JSON strings, refused by
+      :func:`load_json` with the path of the value.
+    - ``None`` or any other type is :data:`NOT_JSON_MESSAGE`.
+    """
+    if isinstance(body, bytearray | memoryview):
+        body = bytes(body)
+    if isinstance(body, bytes):
+        if body.startswith(codecs.BOM_UTF8):
+            body = body[len(codecs.BOM_UTF8) :]
+        elif json.detect_encoding(body) != "utf-8":
+            # A UTF-16 or UTF-32 mark, or NUL bytes among the first four (JSON
+            # starts with an ASCII character), as json.loads reads bytes.
+            return None, ValidationIssue("$", NOT_UTF8_MESSAGE)
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, ValidationIssue("$", NOT_UTF8_MESSAGE)
+    elif not isinstance(body, str):
+        return None, ValidationIssue("$", NOT_JSON_MESSAGE)
+    position = body.find("\x00")
+    if position >= 0:
+        return None, ValidationIssue("$", f"{NUL_MESSAGE} (character {position + 1})")
+    return body, None
+
+
+def _too_deep(text):
+    """Whether ``text`` nests arrays or objects deeper than
+    :data:`MAX_JSON_DEPTH`, told without recursion and without a Python loop
+    over its characters: the brackets outside strings, then the innermost
+    pairs removed once per level. Text that is not JSON may be told either
+    way: json.loads refuses it after (without recursing much deeper than
+    the bound)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False  # the common case: too few brackets to be too deep
+    if "\\" in text:
+        # Escaped backslashes, then escaped quotes: what is left of a
+        # backslash can no longer hide the quote that ends a string.
+        text = text.replace("\\\\", "").replace('\\"', "")
+    quotes_and_brackets = text.encode("utf-8", "surrogatepass").translate(
+        None, _NOT_QUOTE_OR_BRACKET
+    )
+    # Strings alternate with what is outside them: keep the even parts.
+    brackets = b"".join(quotes_and_brackets.split(b'"')[::2]).translate(_AS_PARENTHESES)
+    for _level in range(MAX_JSON_DEPTH):
+        if _TOO_DEEP_RUN in brackets:
+            return True
+        shorter = brackets.replace(b"()", b"")
+        if not shorter or len(shorter) == len(brackets):
+            return False  # every level removed, or what is left is not JSON
+        brackets = shorter
+    return True
+
+
+class _RefusedNumber:
+    """What the number hooks of :func:`load_json` put in place of a number
+    they refuse, so that the refusal is reported with the value's path."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message):
+        self.message = message
+
+
+def _number_hooks():
+    """``(parse_int, parse_float, parse_constant, refused)`` for one
+    ``json.loads``; ``refused`` is a list, not empty once a number was."""
+    refused = []
+
+    def refuse(message):
+        number = _RefusedNumber(message)
+        refused.append(number)
+        return number
+
+    def parse_int(token):
+        if len(token) > MAX_NUMBER_LENGTH:
+            return refuse(NUMBER_TOO_LONG_MESSAGE)
+        return int(token)
+
+    def parse_float(token):
+        if len(token) > MAX_NUMBER_LENGTH:
+            return refuse(NUMBER_TOO_LONG_MESSAGE)
+        number = float(token)
+        if not math.isfinite(number):  # 1e999 is read as infinity
+            return refuse(NOT_FINITE_MESSAGE)
+        return number
+
+    def parse_constant(token):  # NaN, Infinity, -Infinity
+        return refuse(NOT_FINITE_MESSAGE)
+
+    return parse_int, parse_float, parse_constant, refused
+
+
+def json_path(prefix, key):
+    """The path of ``key`` (an object's key, or an int: an array's index)
+    under ``prefix``, as the parsers write them: ``order.lines[0].sku``;
+    at the root ``type``, or ``$[0]`` for an array. A key that could not be
+    shown as it is (control characters, very long) is escaped and cut."""
+    if isinstance(key, int):
+        return f"{prefix or '$'}[{key}]"
+    key = str(key)
+    if len(key) > 64:
+        key = key[:64] + "…"
+    if not key.isprintable():
+        key = json.dumps(key, ensure_ascii=False)[1:-1]
+    return f"{prefix}.{key}" if prefix and prefix != "$" else key
+
+
+def _find(data, matches, prefix=""):
+    """The path of the first value (or object key, at its value's path)
+    under ``data`` for which ``matches`` is true, depth first, or None.
+    Without recursion; a path is only written out for the one found."""
+    stack = [(data, None)]
+    while stack:
+        value, trail = stack.pop()
+        if matches(value):
+            return _trail_path(trail, prefix)
+        if isinstance(value, dict):
+            for key in value:
+                if matches(key):
+                    return _trail_path((trail, key), prefix)
+            stack.extend((item, (trail, key)) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(
+                (value[index], (trail, index)) for index in reversed(range(len(value)))
+            )
+    return None
+
+
+def _trail_path(trail, prefix):
+    keys = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    path = prefix
+    for key in reversed(keys):
+        path = json_path(path, key)
+    return path or "$"
+
+
+def _holds_nul(value):
+    return isinstance(value, str) and "\x00" in value
+
+
+def _is_refused_number(value):
+    return isinstance(value, _RefusedNumber)
+
+
+def has_nul_escape(text):
+    """Whether the JSON ``text`` holds a ``\\u0000`` escape (a NUL inside a
+    string), told from the text alone."""
+    position = text.find("\\u0000")
+    while position >= 0:
+        # An escape when preceded by an even number of backslashes: "\\\\u0000"
+        # is a backslash followed by the text u0000.
+        start = position
+        while start and text[start - 1] == "\\":
+            start -= 1
+        if (position - start) % 2 == 0:
+            return True
+        position = text.find("\\u0000", position + 1)
+    return False
+
+
+def find_nul(data, prefix=""):
+    """A :class:`ValidationIssue` at the first value (or object key) of the
+    decoded JSON ``data`` holding a NUL character, or None. ``prefix``
+    starts the paths (``"data[1]"`` gives ``data[1].ten_kh``). A parser of
+    several orders per delivery calls it per order, after
+    ``load_json(..., refuse_nul=False)``, when :func:`has_nul_escape` says
+    there is one: the other orders still go through."""
+    path = _find(data, _holds_nul, prefix)
+    return None if path is None else ValidationIssue(path, NUL_MESSAGE)
+
+
+def load_json(text, refuse_nul=True):
+    """Decode one JSON document safely: ``(data, None)``, or ``(None,
+    issue)`` with one :class:`ValidationIssue`.
+
+    ``text`` is ``str``, or bytes first read by :func:`decode_body` (its
+    issues come back as they are). Refused, fast, whatever the body's size:
+
+    - not JSON (:data:`NOT_JSON_MESSAGE`, path ``$``);
+    - arrays or objects nested deeper than :data:`MAX_JSON_DEPTH`
+      (``$``), checked before ``json.loads``, which recurses;
+    - a number written with more than :data:`MAX_NUMBER_LENGTH` characters,
+      one too large for a float (``1e999``), ``NaN`` and ``Infinity``: the
+      issue names the value's path (``order.lines[0].quantity``). The
+      numbers kept are ``int`` and ``float``, as ``json.loads`` gives them;
+      :func:`parse_amount` bounds an amount's size with its field's path;
+    - a NUL character, raw (``$``) or as a ``\\u0000`` escape (the path of
+      the value or key holding it), unless ``refuse_nul`` is false: then a
+      parser of several orders checks each one with :func:`find_nul`.
+    """
+    if not isinstance(text, str):
+        text, issue = decode_body(text)
+        if issue:
+            return None, issue
+    elif "\x00" in text:
+        return decode_body(text)
+    if _too_deep(text):
+        return None, ValidationIssue("$", TOO_DEEP_MESSAGE)
+    parse_int, parse_float, parse_constant, refused = _number_hooks()
+    try:
+        data = json.loads(
+            text,
+            parse_int=parse_int,
+            parse_float=parse_float,
+            parse_constant=parse_constant,
+        )
+    except RecursionError:  # not JSON in a way _too_deep let through
+        return None, ValidationIssue("$", TOO_DEEP_MESSAGE)
+    except ValueError:
+        return None, ValidationIssue("$", NOT_JSON_MESSAGE)
+    if refused:
+        # Found in the order json.loads read them: refused[0] is that one.
+        path = _find(data, _is_refused_number)
+        return None, ValidationIssue(path, refused[0].message)
+    if refuse_nul and has_nul_escape(text):
+        issue = find_nul(data)
+        if issue:
+            return None, issue
+    return data, None
+
+
 def text(value):
     """Stripped text in Unicode NFC (Vietnamese arrives as NFC or NFD),
     without NUL characters (meaningless in a name or a code, and refused by
@@ -172,24 +447,61 @@ def parse_datetime(value):
     return parsed.astimezone(timezone.utc)
 
 
+class NumberOutOfRange(ValueError):
+    """A number :func:`parse_amount` refuses for its size; its text is the
+    message for the field's issue (``must be less than ...``)."""
+
+
+_INTEGER_LIMIT = 10**MAX_INTEGER_DIGITS
+TOO_LARGE_MESSAGE = f"must be less than {_INTEGER_LIMIT} in absolute value"
+TOO_PRECISE_MESSAGE = f"must have at most {MAX_FRACTION_DIGITS} decimals"
+
+
 def parse_amount(value):
-    """A decimal amount from a JSON number or a numeric string; ValueError else."""
+    """A decimal amount from a JSON number or a numeric string; ValueError else.
+
+    :class:`NumberOutOfRange` (a ValueError) when the number, however
+    written, has :data:`MAX_INTEGER_DIGITS` digits or more before the
+    decimal point or more than :data:`MAX_FRACTION_DIGITS` after it, or its
+    text more than :data:`MAX_NUMBER_LENGTH` characters: ``"1E+999999"`` is
+    short, but the int or the product it would become is not.
+    """
     if isinstance(value, bool) or value is None:
         raise ValueError("not a number")
+    if type(value) is int:
+        if -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
+            return Decimal(value)  # exact, as its text would be
+        raise NumberOutOfRange(TOO_LARGE_MESSAGE)
     if isinstance(value, int | Decimal):
-        number = Decimal(value)  # exact, as its text would be
+        number = Decimal(value)
     elif isinstance(value, float):
         number = Decimal(str(value))  # 0.1 is "0.1", not its binary expansion
     elif isinstance(value, str) and value.strip():
+        raw = value.strip()
+        if len(raw) > MAX_NUMBER_LENGTH:
+            raise NumberOutOfRange(NUMBER_TOO_LONG_MESSAGE)
         try:
-            number = Decimal(value.strip())
+            number = Decimal(raw)
         except InvalidOperation as exc:
             raise ValueError("not a number") from exc
     else:
         raise ValueError("not a number")
     if not number.is_finite():
         raise ValueError("not a finite number")
+    exponent = number.as_tuple().exponent
+    if exponent > MAX_INTEGER_DIGITS or (
+        number and number.adjusted() >= MAX_INTEGER_DIGITS
+    ):
+        raise NumberOutOfRange(TOO_LARGE_MESSAGE)
+    if exponent < -MAX_FRACTION_DIGITS:
+        raise NumberOutOfRange(TOO_PRECISE_MESSAGE)
     return number
+
+
+def number_error(exc, message="must be a number"):
+    """The message of an issue for the ValueError of :func:`parse_amount`:
+    its own for a number out of range, else ``message``."""
+    return str(exc) if isinstance(exc, NumberOutOfRange) else message
 
 
 def present(data, key):
@@ -233,8 +545,8 @@ class FieldReader:
             return default
         try:
             amount = parse_amount(data[key])
-        except ValueError:
-            self.error(path, "must be an amount in đồng")
+        except ValueError as exc:
+            self.error(path, number_error(exc, "must be an amount in đồng"))
             return default
         if amount != amount.to_integral_value():
             self.error(path, "must be a whole number of đồng (VND has no decimals)")
@@ -294,13 +606,17 @@ class _Collector:
         raw = data.get(key) if isinstance(data, dict) else None
         if raw is None:
             return default
-        if type(raw) is int and self.check_only:
+        if (
+            type(raw) is int
+            and self.check_only
+            and -_INTEGER_LIMIT < raw < _INTEGER_LIMIT
+        ):
             number = raw  # an exact whole number (not a bool): nothing to parse
         else:
             try:
                 number = parse_amount(raw)
-            except ValueError:
-                self.error(f"{where}.{key}", "must be a number")
+            except ValueError as exc:
+                self.error(f"{where}.{key}", number_error(exc))
                 return default
         if minimum is not None and (
             number <= minimum if strict_min else number < minimum
@@ -425,11 +741,9 @@ def parse_compatible(body, check_only=False):
     """
     build = not check_only
     collector = _Collector(check_only)
-    try:
-        payload = json.loads(body)
-    except (TypeError, ValueError, UnicodeDecodeError):
-        collector.error("$", "the body is not valid JSON")
-        return ParseResult(errors=collector.errors)
+    payload, issue = load_json(body)
+    if issue:
+        return ParseResult(errors=[issue])
     if not isinstance(payload, dict):
         collector.error("$", "must be a JSON object")
         return ParseResult(errors=collector.errors)
