@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from cloudify_lib import parser
+from oms_lib import normalize
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "cloudify"
 
@@ -477,7 +478,7 @@ def test_an_integer_external_id_is_text():
     ("body", "errors"),
     [
         (b"[1, 2]", {"$": "must be a JSON object"}),
-        (b"\xff\xfe", {"$": "the body is not valid JSON"}),
+        (b"\xff\xfe", {"$": normalize.NOT_UTF8_MESSAGE}),  # a UTF-16 mark
         (b'{"type": "order.created"}', {"order": "is required (an object)"}),
         (b'{"order": []}', {"order": "must be an object"}),
         (
@@ -663,3 +664,76 @@ def test_parse_moment():
     for bad in ("2026-11-22 02:05:00", "23/11/2026", "", None, 20261122):
         with pytest.raises(ValueError):
             parser.parse_moment(bad)
+
+
+# --- bodies that must be refused fast, not raise or burn CPU -----------------
+
+MiB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "$", "TOO_DEEP_MESSAGE"),
+        (b'{"order":' * MiB, "$", "TOO_DEEP_MESSAGE"),
+        ('{"order": {}}'.encode("utf-16"), "$", "NOT_UTF8_MESSAGE"),
+        (
+            b'{"order": {"amount_total": 1' + b"0" * MiB + b"}}",
+            "order.amount_total",
+            "NUMBER_TOO_LONG_MESSAGE",
+        ),
+        (
+            b'{"order": {"lines": [{"qty": 1E+999999999}]}}',
+            "order.lines[0].qty",
+            "NOT_FINITE_MESSAGE",
+        ),
+        (
+            b'{"order": {"lines": [{"qty": NaN}]}}',
+            "order.lines[0].qty",
+            "NOT_FINITE_MESSAGE",
+        ),
+        (b'{"order": {"note": "a\\u0000"}}', "order.note", "NUL_MESSAGE"),
+    ],
+)
+def test_events_refused_before_their_order_is_read(body, path, message):
+    assert _errors(parser.parse_delivery(body)) == {path: getattr(normalize, message)}
+
+
+def test_amounts_too_large_are_refused_with_their_path():
+    event = _with_line(0, qty="1E+999999", price_unit="9" * 40)
+    event["order"]["amount_total"] = 10**13
+    errors = _errors(_parse(event))
+    assert errors["order.lines[0].qty"] == normalize.TOO_LARGE_MESSAGE
+    assert errors["order.lines[0].price_unit"] == normalize.NUMBER_TOO_LONG_MESSAGE
+    assert errors["order.amount_total"] == normalize.TOO_LARGE_MESSAGE
+
+
+def test_a_nul_character_rejects_only_its_polled_order():
+    page = _load("poll_page_array.json")
+    page[1]["outlet"]["name"] = "Tạp hóa\u0000"
+    results, _next = parser.parse_poll_page(json.dumps(page), 1, 10)
+    assert [result.ok for _raw, result in results] == [
+        True,
+        False,
+        *[True] * (len(page) - 2),
+    ]
+    assert _errors(results[1][1]) == {"order.outlet.name": normalize.NUL_MESSAGE}
+    # Stored as it is, it is refused the same when the queue parses it.
+    assert parser.parse_delivery(results[1][0]) == results[1][1]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[" * MiB, "cannot be read ($: " + normalize.TOO_DEEP_MESSAGE),
+        (
+            b'{"data": [{"qty": 1' + b"0" * 5000 + b"}]}",
+            "cannot be read (data[0].qty: " + normalize.NUMBER_TOO_LONG_MESSAGE,
+        ),
+        ("[]".encode("utf-16"), "cannot be read ($: " + normalize.NOT_UTF8_MESSAGE),
+    ],
+)
+def test_poll_answers_that_cannot_be_read_raise_a_poll_error(body, message):
+    with pytest.raises(parser.PollError) as raised:
+        parser.parse_poll_page(body)
+    assert message in str(raised.value)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from mobiwork_lib import parser
+from oms_lib import normalize
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "mobiwork"
 
@@ -313,7 +314,7 @@ def test_error_paths_follow_the_shape():
     ("body", "path", "message"),
     [
         (_bytes("invalid_not_json.txt"), "$", "the body is not valid JSON"),
-        (b"\xff\xfe{", "$", "the body is not valid JSON"),
+        (b"\xff\xfe{", "$", normalize.NOT_UTF8_MESSAGE),  # a UTF-16 mark
         (b"42", "$", "must be a JSON object or a list of orders"),
         (b"[]", "$", "is empty: the delivery has no order"),
         (
@@ -730,3 +731,98 @@ def test_local_dates_of_the_vietnam_helpers():
     assert vietnam.format_date(date(2026, 11, 22)) == "22/11/2026"
     assert vietnam.parse_date("23/11/2026") == date(2026, 11, 23)
     assert vietnam.fold("  ĐÃ   Huỷ ") == "da huy"
+
+
+# --- bodies that must be refused fast, not raise or burn CPU -----------------
+
+MiB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "$", "TOO_DEEP_MESSAGE"),
+        (b'{"data":[' * (MiB // 10), "$", "TOO_DEEP_MESSAGE"),
+        ('{"data": []}'.encode("utf-16-le"), "$", "NOT_UTF8_MESSAGE"),
+        (b'{"data": []}\x00', "$", "NUL_MESSAGE"),
+        (
+            b'{"data": [{"san_pham": [{"so_luong": 1' + b"0" * MiB + b"}]}]}",
+            "data[0].san_pham[0].so_luong",
+            "NUMBER_TOO_LONG_MESSAGE",
+        ),
+        (
+            b'[{"san_pham": [{}, {"don_gia": -1e999}]}]',
+            "$[0].san_pham[1].don_gia",
+            "NOT_FINITE_MESSAGE",
+        ),
+        (
+            b'{"ma_phieu": "DH-1", "ck_don_hang": Infinity}',
+            "ck_don_hang",
+            "NOT_FINITE_MESSAGE",
+        ),
+    ],
+)
+def test_deliveries_refused_before_their_orders_are_read(body, path, message):
+    delivery = parser.parse_delivery(body)
+    assert delivery.items == []
+    [issue] = delivery.errors
+    assert issue.path == path
+    assert issue.message.startswith(getattr(normalize, message))
+
+
+def test_amounts_too_large_are_refused_with_their_path_fast():
+    # "1E+999999" is short, but as a whole number of đồng it has a million
+    # digits: made an int, it took seconds.
+    order = _order(
+        san_pham=[_line(don_gia="1E+999999"), _line(stt=2, so_luong="9" * 40)],
+        ck_don_hang=10**13,
+    )
+    assert _errors(_parse({"data": [order]}).items[0]) == {
+        "data[0].san_pham[0].don_gia": normalize.TOO_LARGE_MESSAGE,
+        "data[0].san_pham[1].so_luong": normalize.NUMBER_TOO_LONG_MESSAGE,
+        "data[0].ck_don_hang": normalize.TOO_LARGE_MESSAGE,
+    }
+
+
+def test_a_nul_character_rejects_only_its_order():
+    bad = _order(ma_phieu="DH-2", ten_kh="Tạp hóa\u0000")
+    delivery = _parse({"event": "sales_order_create", "data": [_order(), bad]})
+    assert [item.ok for item in delivery.items] == [True, False]
+    assert _errors(delivery.items[1]) == {"data[1].ten_kh": normalize.NUL_MESSAGE}
+    # Its stored raw text is refused the same when the queue parses it.
+    again = parser.parse_delivery(delivery.items[1].raw.encode())
+    assert _errors(again.items[0]) == {"ten_kh": normalize.NUL_MESSAGE}
+
+
+def test_a_nul_character_rejects_only_its_order_of_a_read_api_page():
+    page = _load("read_api_sale_page.json")
+    page["data"][0]["ma_kh"] = "KH\u0000"
+    results, _total = parser.parse_read_api_page(json.dumps(page).encode())
+    assert _errors(results[0][1]) == {"ma_kh": normalize.NUL_MESSAGE}
+    assert results[1][1].errors  # the fixture's invalid order, as before
+    assert "ma_kh" not in _errors(results[1][1])
+
+
+def test_a_ptype_nested_too_deep_is_an_issue_of_its_field():
+    promotion = {"id": "KM1", "ptype": "[" * 100_000 + "]" * 100_000}
+    result = _one(_order(promotion=[promotion]))
+    assert _errors(result) == {
+        "promotion[0].ptype": "holds JSON that cannot be read: "
+        + normalize.TOO_DEEP_MESSAGE
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[" * MiB, "JSON that cannot be read ($: " + normalize.TOO_DEEP_MESSAGE),
+        (
+            b'{"data": [], "total": 1' + b"0" * 5000 + b"}",
+            "JSON that cannot be read (total: " + normalize.NUMBER_TOO_LONG_MESSAGE,
+        ),
+    ],
+)
+def test_read_api_pages_that_cannot_be_read(body, message):
+    with pytest.raises(parser.ReadApiError) as caught:
+        parser.parse_read_api_page(body)
+    assert message in str(caught.value)

@@ -199,8 +199,8 @@ class _Reader(normalize.FieldReader):
             return Decimal(0)
         try:
             number = normalize.parse_amount(data[key])
-        except ValueError:
-            self.error(path, "must be a number")
+        except ValueError as exc:
+            self.error(path, normalize.number_error(exc))
             return Decimal(0)
         if number <= 0:
             self.error(path, "must be greater than 0")
@@ -494,12 +494,6 @@ def parse_order(data, webhook_type="", prefix="order", event=None):
 # --- a webhook event ---------------------------------------------------------
 
 
-def _load_json(body):
-    if isinstance(body, bytes | bytearray | memoryview):
-        body = bytes(body)
-    return json.loads(body)
-
-
 def _envelope(reader, payload):
     """``(webhook type, event dict)`` of an event's envelope."""
     webhook_type = payload.get("type")
@@ -533,11 +527,9 @@ def parse_delivery(body):
     for the mapping.
     """
     reader = _Reader()
-    try:
-        payload = _load_json(body)
-    except (TypeError, ValueError, UnicodeDecodeError):
-        reader.error("$", "the body is not valid JSON")
-        return normalize.ParseResult(errors=reader.errors)
+    payload, issue = normalize.load_json(body)
+    if issue:
+        return normalize.ParseResult(errors=[issue])
     if not isinstance(payload, dict):
         reader.error("$", "must be a JSON object")
         return normalize.ParseResult(errors=reader.errors)
@@ -659,12 +651,18 @@ def parse_poll_page(body, page=1, page_size=DEFAULT_PAGE_SIZE):
     used at all (not JSON, an error, a session expired, no list of orders).
     """
     if isinstance(body, bytes | bytearray | memoryview | str):
-        try:
-            payload = _load_json(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        # NUL characters are left to each order (parse_delivery of its
+        # wrap_order refuses it with its path): they do not block the page.
+        payload, issue = normalize.load_json(body, refuse_nul=False)
+        if issue and issue.message == normalize.NOT_JSON_MESSAGE:
             raise PollError(
                 "Cloudify's search answered with something that is not JSON."
-            ) from exc
+            )
+        if issue:
+            raise PollError(
+                "Cloudify's search answered JSON that cannot be read "
+                f"({issue.path}: {issue.message})."
+            )
     else:
         payload = body
     orders, total = _page_list(payload)

@@ -195,8 +195,8 @@ class _Reader(normalize.FieldReader):
             return None
         try:
             number = normalize.parse_amount(data[key])
-        except ValueError:
-            self.error(path, "must be a number")
+        except ValueError as exc:
+            self.error(path, normalize.number_error(exc))
             return Decimal(0) if required else None
         if required and number <= 0:
             self.error(path, "must be greater than 0")
@@ -305,10 +305,14 @@ def _ptype_value(reader, ptype, path):
     if ptype is None or (isinstance(ptype, str) and not ptype.strip()):
         return None
     if isinstance(ptype, str):
-        try:
-            ptype = json.loads(ptype)
-        except ValueError:
-            reader.error(path, 'is not valid JSON: expected text like {"value": ...}')
+        ptype, issue = normalize.load_json(ptype)
+        if issue:
+            reader.error(
+                path,
+                'is not valid JSON: expected text like {"value": ...}'
+                if issue.message == normalize.NOT_JSON_MESSAGE
+                else f"holds JSON that cannot be read: {issue.message}",
+            )
             return None
     if not isinstance(ptype, dict):
         reader.error(path, 'must hold a JSON object like {"value": ...}')
@@ -506,9 +510,24 @@ def _delivery_error(path, message, event=""):
 
 
 def _load_json(body):
-    if isinstance(body, bytes | bytearray | memoryview):
-        body = bytes(body)
-    return json.loads(body)
+    """``(payload, issue, has_nul)`` of a delivery or a page: decoded and
+    loaded by the core (UTF-8, depth and numbers bounded), NUL characters
+    left for each order to refuse (``has_nul``: there is one), so that they
+    do not block the other orders."""
+    text, issue = normalize.decode_body(body)
+    if issue:
+        return None, issue, False
+    payload, issue = normalize.load_json(text, refuse_nul=False)
+    return payload, issue, not issue and normalize.has_nul_escape(text)
+
+
+def _with_nul_issue(result, data, prefix):
+    """``result`` with the issue of the first NUL character of the order
+    ``data`` added, if it holds one."""
+    issue = normalize.find_nul(data, prefix)
+    if issue is None:
+        return result
+    return normalize.ParseResult(errors=[*result.errors, issue])
 
 
 def _order_objects(payload):
@@ -552,10 +571,9 @@ def parse_delivery(body):
     or rejected on its own. See the module's docstring for the accepted
     shapes and the mapping.
     """
-    try:
-        payload = _load_json(body)
-    except (TypeError, ValueError, UnicodeDecodeError):
-        return _delivery_error("$", "the body is not valid JSON")
+    payload, issue, has_nul = _load_json(body)
+    if issue:
+        return DeliveryParse(errors=[issue])
     found = _order_objects(payload)
     if isinstance(found, DeliveryParse):
         return found
@@ -568,12 +586,15 @@ def parse_delivery(body):
     items = []
     for index, data in enumerate(orders):
         prefix = f"{root}[{index}]" if root else ""
+        result = parse_order(data, prefix)
+        if has_nul:
+            result = _with_nul_issue(result, data, prefix)
         items.append(
             OrderParse(
                 index=index,
                 external_id=_external_id(data),
                 raw=json.dumps(data, ensure_ascii=False),
-                result=parse_order(data, prefix),
+                result=result,
             )
         )
     if root:
@@ -646,12 +667,14 @@ def parse_read_api_page(body):
     ``total`` is the number of orders of the whole query (None when not
     sent). Raises :class:`ReadApiError` when the page cannot be used at all.
     """
-    try:
-        payload = _load_json(body)
-    except (TypeError, ValueError, UnicodeDecodeError) as exc:
+    payload, issue, has_nul = _load_json(body)
+    if issue:
+        if issue.message == normalize.NOT_JSON_MESSAGE:
+            raise ReadApiError("Mobiwork's read API answered with something not JSON.")
         raise ReadApiError(
-            "Mobiwork's read API answered with something not JSON."
-        ) from exc
+            "Mobiwork's read API answered JSON that cannot be read "
+            f"({issue.path}: {issue.message})."
+        )
     if not isinstance(payload, dict):
         raise ReadApiError("Mobiwork's read API answered with an unexpected shape.")
     # The error shape of the write API; a page without "status" is accepted.
@@ -677,9 +700,12 @@ def parse_read_api_page(body):
             raise ReadApiError(
                 "Mobiwork's read API answered a total that is not a number."
             ) from exc
-    results = [
-        (json.dumps(order, ensure_ascii=False), parse_order(order)) for order in data
-    ]
+    results = []
+    for order in data:
+        result = parse_order(order)
+        if has_nul:
+            result = _with_nul_issue(result, order, "")
+        results.append((json.dumps(order, ensure_ascii=False), result))
     return results, total
 
 
