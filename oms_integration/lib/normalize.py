@@ -46,6 +46,11 @@ MAX_NUMBER_LENGTH = 32
 MAX_INTEGER_DIGITS = 13
 # A float's repr has at most 17 significant digits (0.30000000000000004).
 MAX_FRACTION_DIGITS = 20
+# Ids and codes the database indexes and compares (webhook-id, order id,
+# customer id, product id and SKU, the codes of the Mapping Center): the
+# contract sets no length, this is ours.
+MAX_ID_LENGTH = 255
+DELIVERY_ID_PATH = "headers.webhook-id"
 
 
 @dataclass
@@ -398,6 +403,35 @@ def load_json(text, refuse_nul=True):
     return data, None
 
 
+ID_TOO_LONG_MESSAGE = (
+    f"is longer than {MAX_ID_LENGTH} characters: an id or a code is kept "
+    "and compared as it is, so it cannot be cut"
+)
+
+
+def check_delivery_id(value):
+    """None when ``value``, the delivery's ``webhook-id`` header (or None
+    when it has none), can be stored and compared as the delivery's id;
+    else a :class:`ValidationIssue` at :data:`DELIVERY_ID_PATH`: longer than
+    :data:`MAX_ID_LENGTH` characters, or holding a control character (NUL,
+    a line break ...). An empty or missing id is not checked here: whether
+    it is required is the signature scheme's decision (Standard Webhooks
+    refuses a delivery without one)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return ValidationIssue(DELIVERY_ID_PATH, "must be text")
+    if len(value) > MAX_ID_LENGTH:
+        return ValidationIssue(DELIVERY_ID_PATH, ID_TOO_LONG_MESSAGE)
+    if not value.isprintable():
+        return ValidationIssue(
+            DELIVERY_ID_PATH,
+            "must not contain control characters (NUL, line breaks) or other "
+            "invisible ones",
+        )
+    return None
+
+
 def text(value):
     """Stripped text in Unicode NFC (Vietnamese arrives as NFC or NFD),
     without NUL characters (meaningless in a name or a code, and refused by
@@ -539,6 +573,16 @@ class FieldReader:
             self.error(path, "is required")
         return value
 
+    def code(self, data, key, path, required=False):
+        """Text that is an id or a code (the database indexes and compares
+        it): as :meth:`text`, and at most :data:`MAX_ID_LENGTH` characters
+        (a longer one is an error, and "")."""
+        value = self.text(data, key, path, required)
+        if len(value) > MAX_ID_LENGTH:
+            self.error(path, ID_TOO_LONG_MESSAGE)
+            return ""
+        return value
+
     def vnd(self, data, key, path, default=None):
         """A whole, non-negative amount of đồng; ``default`` when empty."""
         if not present(data, key):
@@ -629,6 +673,14 @@ class _Collector:
             )
         return number
 
+    def code(self, value, path):
+        """``value`` (text already read) when it fits an indexed id or code,
+        else "" after recording why (:data:`MAX_ID_LENGTH`)."""
+        if len(value) > MAX_ID_LENGTH:
+            self.error(path, ID_TOO_LONG_MESSAGE)
+            return ""
+        return value
+
     def when(self, data, key, where):
         if not isinstance(data, dict) or data.get(key) in (None, ""):
             return None
@@ -653,6 +705,7 @@ def _customer(collector, data, path, required=True, build=True):
         name = collector.required_text(data, "name", path)
     else:
         external_id, name = text(data.get("id")), text(data.get("name"))
+    external_id = collector.code(external_id, f"{path}.id")
     if not build:
         return None
     return NormalizedCustomer(
@@ -694,6 +747,8 @@ def _line(collector, data, path, index, build=True):
         product_id, sku = text(product.get("id")), text(product.get("sku"))
         if not product_id and not sku:
             collector.error(f"{path}.product", "needs an id or a sku")
+        product_id = collector.code(product_id, f"{path}.product.id")
+        sku = collector.code(sku, f"{path}.product.sku")
     quantity = collector.amount(data, "quantity", path, minimum=0, strict_min=True)
     if quantity is None and data.get("quantity") is None:
         collector.error(f"{path}.quantity", "is required")
@@ -711,10 +766,15 @@ def _line(collector, data, path, index, build=True):
     if isinstance(tax_rate, bool | dict | list):
         collector.error(f"{path}.tax_rate", "must be a rate such as 8 or 10")
         tax_rate = None
+    # The codes the Mapping Center looks up, checked even when not built.
+    codes = {
+        key: collector.code(text(data.get(key)), f"{path}.{key}")
+        for key in ("id", "uom", "warehouse", "promotion_code")
+    }
     if not build:
         return None
     return NormalizedLine(
-        external_id=text(data.get("id")) or str(index + 1),
+        external_id=codes["id"] or str(index + 1),
         product_external_id=product_id,
         sku=sku,
         product_name=text(product.get("name")) if isinstance(product, dict) else "",
@@ -723,9 +783,9 @@ def _line(collector, data, path, index, build=True):
         discount_amount=discount,
         tax_rate=(_tax_rate(tax_rate) or None) if tax_rate is not None else None,
         is_free=is_free,
-        promotion_code=text(data.get("promotion_code")),
-        uom_name=text(data.get("uom")),
-        warehouse_code=text(data.get("warehouse")),
+        promotion_code=codes["promotion_code"],
+        uom_name=codes["uom"],
+        warehouse_code=codes["warehouse"],
         note=text(data.get("note")),
     )
 
@@ -778,7 +838,9 @@ def parse_compatible(body, check_only=False):
             lines.append(line)
 
     # Read in this order, so that the errors come in it.
-    external_id = collector.required_text(order, "id", "order")
+    external_id = collector.code(
+        collector.required_text(order, "id", "order"), "order.id"
+    )
     updated_at = collector.when(order, "updated_at", "order")
     date_order = collector.when(order, "date_order", "order")
     commitment_date = collector.when(order, "commitment_date", "order")
@@ -792,6 +854,12 @@ def parse_compatible(body, check_only=False):
         required=False,
         build=build,
     )
+    salesperson = order.get("salesperson")
+    salesperson = salesperson if isinstance(salesperson, dict) else {}
+    salesperson_code = collector.code(
+        text(salesperson.get("id")), "order.salesperson.id"
+    )
+    carrier_code = collector.code(text(order.get("carrier")), "order.carrier")
     shipping_amount = collector.amount(
         order, "shipping_amount", "order", Decimal(0), minimum=0
     )
@@ -812,8 +880,6 @@ def parse_compatible(body, check_only=False):
                 )
             ]
         )
-    salesperson = order.get("salesperson")
-    salesperson = salesperson if isinstance(salesperson, dict) else {}
     return ParseResult(
         orders=[
             NormalizedOrder(
@@ -826,9 +892,9 @@ def parse_compatible(body, check_only=False):
                 currency=currency,
                 customer=customer,
                 shipping_address=shipping_address,
-                salesperson_code=text(salesperson.get("id")),
+                salesperson_code=salesperson_code,
                 salesperson_name=text(salesperson.get("name")),
-                carrier_code=text(order.get("carrier")),
+                carrier_code=carrier_code,
                 lines=lines,
                 shipping_amount=shipping_amount,
                 discount_amount=discount_amount,

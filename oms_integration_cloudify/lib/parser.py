@@ -242,7 +242,11 @@ class _Reader(normalize.FieldReader):
         if isinstance(raw, bool) or not isinstance(raw, int | str):
             self.error(path, "must be a line number or text")
             return str(index + 1)
-        return normalize.text(raw) or str(index + 1)
+        value = normalize.text(raw)
+        if len(value) > normalize.MAX_ID_LENGTH:
+            self.error(path, normalize.ID_TOO_LONG_MESSAGE)
+            return str(index + 1)
+        return value or str(index + 1)
 
 
 # --- an order ----------------------------------------------------------------
@@ -258,7 +262,7 @@ def _outlet(reader, data, path, required):
         return None
     province = reader.text(data, "province", f"{path}.province")
     return normalize.NormalizedCustomer(
-        external_id=reader.text(data, "code", f"{path}.code", required),
+        external_id=reader.code(data, "code", f"{path}.code", required),
         name=reader.text(data, "name", f"{path}.name", required),
         phone=reader.text(data, "phone", f"{path}.phone"),
         email=reader.text(data, "email", f"{path}.email"),
@@ -292,7 +296,7 @@ def _line(reader, data, path, index):
             f"{path}.discount_amount",
             f"is more than the line's amount ({_json_number(quantity * price)})",
         )
-    code = reader.text(data, "product_code", f"{path}.product_code", required=True)
+    code = reader.code(data, "product_code", f"{path}.product_code", required=True)
     return normalize.NormalizedLine(
         external_id=reader.line_id(data, "seq", f"{path}.seq", index),
         product_external_id=code,
@@ -303,8 +307,8 @@ def _line(reader, data, path, index):
         discount_amount=discount,
         tax_rate=reader.tax_rate(data, "tax_rate", f"{path}.tax_rate"),
         is_free=is_free,
-        promotion_code=reader.text(data, "promotion_code", f"{path}.promotion_code"),
-        uom_name=reader.text(data, "uom", f"{path}.uom"),
+        promotion_code=reader.code(data, "promotion_code", f"{path}.promotion_code"),
+        uom_name=reader.code(data, "uom", f"{path}.uom"),
         note=reader.text(data, "note", f"{path}.note"),
     )
 
@@ -440,7 +444,7 @@ def parse_order(data, webhook_type="", prefix="order", event=None):
             "type",
             f"is {EVENT_CANCELLED} but {prefix}.state is {state}: one of them is wrong",
         )
-    external_id = reader.text(data, "external_id", f"{prefix}.external_id", True)
+    external_id = reader.code(data, "external_id", f"{prefix}.external_id", True)
     lines_path = f"{prefix}.lines"
     errors_before_lines = len(reader.errors)
     lines = _lines(reader, data, lines_path)
@@ -469,7 +473,7 @@ def parse_order(data, webhook_type="", prefix="order", event=None):
         customer=_outlet(
             reader, data.get("outlet"), f"{prefix}.outlet", required=not cancelled
         ),
-        salesperson_code=reader.text(data, "salesman_code", f"{prefix}.salesman_code"),
+        salesperson_code=reader.code(data, "salesman_code", f"{prefix}.salesman_code"),
         salesperson_name=reader.text(data, "salesman_name", f"{prefix}.salesman_name"),
         lines=lines,
         discount_amount=order_discount,

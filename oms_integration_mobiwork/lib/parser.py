@@ -276,7 +276,7 @@ def _promotions(reader, data, prefix):
             )
             products.append(
                 {
-                    "code": reader.text(
+                    "code": reader.code(
                         product, "ma_san_pham", f"{product_path}.ma_san_pham"
                     ),
                     "name": reader.text(
@@ -287,7 +287,7 @@ def _promotions(reader, data, prefix):
             )
         promotions.append(
             {
-                "id": reader.text(promo, "id", f"{promo_path}.id"),
+                "id": reader.code(promo, "id", f"{promo_path}.id"),
                 "name": reader.text(
                     promo, "ten_khuyen_mai", f"{promo_path}.ten_khuyen_mai"
                 ),
@@ -339,7 +339,7 @@ def _line(reader, data, path, index, promotions):
     if not isinstance(data, dict):
         reader.error(path, "must be an object")
         return None
-    code = reader.text(data, "ma_sp", f"{path}.ma_sp", required=True)
+    code = reader.code(data, "ma_sp", f"{path}.ma_sp", required=True)
     quantity = reader.quantity(data, "so_luong", f"{path}.so_luong")
     price = reader.vnd(data, "don_gia", f"{path}.don_gia")
     discount = reader.vnd(data, "chiet_khau", f"{path}.chiet_khau", Decimal(0))
@@ -352,7 +352,7 @@ def _line(reader, data, path, index, promotions):
     is_free = is_promotion and not price
     promotion = _promotion_of(promotions, code) if is_promotion else None
     return normalize.NormalizedLine(
-        external_id=reader.text(data, "stt", f"{path}.stt") or str(index + 1),
+        external_id=reader.code(data, "stt", f"{path}.stt") or str(index + 1),
         product_external_id=code,
         sku=code,
         product_name="",
@@ -362,8 +362,8 @@ def _line(reader, data, path, index, promotions):
         tax_rate=reader.vat(data, path),
         is_free=is_free,
         promotion_code=promotion["id"] if promotion else "",
-        uom_name=reader.text(data, "ten_dvt", f"{path}.ten_dvt"),
-        warehouse_code=reader.text(data, "ma_kho_xuat", f"{path}.ma_kho_xuat"),
+        uom_name=reader.code(data, "ten_dvt", f"{path}.ten_dvt"),
+        warehouse_code=reader.code(data, "ma_kho_xuat", f"{path}.ma_kho_xuat"),
         note=reader.text(data, "ghi_chu", f"{path}.ghi_chu"),
     )
 
@@ -372,7 +372,7 @@ def _free_line(reader, data, path, index, promotions):
     if not isinstance(data, dict):
         reader.error(path, "must be an object")
         return None
-    code = reader.text(data, "ma_sp_km", f"{path}.ma_sp_km", required=True)
+    code = reader.code(data, "ma_sp_km", f"{path}.ma_sp_km", required=True)
     promotion = _promotion_of(promotions, code)
     listed = next(
         (p for p in (promotion or {}).get("products", []) if p["code"] == code), {}
@@ -386,8 +386,8 @@ def _free_line(reader, data, path, index, promotions):
         price_unit=Decimal(0),
         is_free=True,
         promotion_code=promotion["id"] if promotion else "",
-        uom_name=reader.text(data, "ten_dvt_km", f"{path}.ten_dvt_km"),
-        warehouse_code=reader.text(data, "ma_kho_xuat_km", f"{path}.ma_kho_xuat_km"),
+        uom_name=reader.code(data, "ten_dvt_km", f"{path}.ten_dvt_km"),
+        warehouse_code=reader.code(data, "ma_kho_xuat_km", f"{path}.ma_kho_xuat_km"),
         note=reader.text(data, "ghi_chu_km", f"{path}.ghi_chu_km"),
     )
 
@@ -435,8 +435,8 @@ def parse_order(data, prefix=""):
 
     status = reader.text(data, "trang_thai", _path(prefix, "trang_thai"))
     cancelled = is_cancelled_status(status)
-    external_id = reader.text(data, "ma_phieu", _path(prefix, "ma_phieu"), True)
-    customer_code = reader.text(data, "ma_kh", _path(prefix, "ma_kh"), not cancelled)
+    external_id = reader.code(data, "ma_phieu", _path(prefix, "ma_phieu"), True)
+    customer_code = reader.code(data, "ma_kh", _path(prefix, "ma_kh"), not cancelled)
     customer_name = reader.text(data, "ten_kh", _path(prefix, "ten_kh"), not cancelled)
     promotions = _promotions(reader, data, prefix)
 
@@ -482,7 +482,7 @@ def parse_order(data, prefix=""):
         commitment_date=reader.when(data, "ngay_giao", _path(prefix, "ngay_giao")),
         currency=CURRENCY,
         customer=customer,
-        salesperson_code=reader.text(data, "ma_nv_dat", _path(prefix, "ma_nv_dat")),
+        salesperson_code=reader.code(data, "ma_nv_dat", _path(prefix, "ma_nv_dat")),
         salesperson_name=reader.text(
             data, "ten_nguoi_dat", _path(prefix, "ten_nguoi_dat")
         ),
@@ -603,11 +603,13 @@ def parse_delivery(body):
 
 
 def _external_id(data):
-    """The ``ma_phieu`` of an order object as text, None when unreadable."""
+    """The ``ma_phieu`` of an order object as text, None when unreadable
+    (or longer than an id may be: it is not kept)."""
     raw = data.get("ma_phieu") if isinstance(data, dict) else None
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         return None
-    return normalize.text(raw) or None
+    value = normalize.text(raw)
+    return value if value and len(value) <= normalize.MAX_ID_LENGTH else None
 
 
 def _reject_duplicates(items, root):
