@@ -447,6 +447,81 @@ def text(value):
     return value.strip()
 
 
+# --- the values a customer is matched on (exact equality, once normalized) --
+
+# Deleted from a tax code or a phone number: the ways people group digits.
+_DIGIT_GROUPING = str.maketrans("", "", " \t\u00a0.-")
+_PHONE_GROUPING = str.maketrans("", "", " \t\u00a0.-()")
+# Country calling codes of the countries whose national numbers are read.
+COUNTRY_CALLING_CODES = {"VN": "84"}
+
+
+def normalize_email(value):
+    """An e-mail address as compared: stripped, lower-case (NFC); None when
+    empty or not text. Nothing else is checked or changed."""
+    if not isinstance(value, str):
+        return None
+    return text(value).lower() or None
+
+
+def normalize_vat(value):
+    """A tax code (mã số thuế) as compared: spaces, dots and dashes removed,
+    upper-case (``"0312.345.678-001"`` is ``"0312345678001"``, ``"vn 0312"``
+    is ``"VN0312"``); None when nothing is left or not text (an int is read
+    as its digits)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return text(value).translate(_DIGIT_GROUPING).upper() or None
+
+
+def _vietnam_number(national):
+    """``+84`` and the national significant number of a Vietnamese mobile
+    (9 digits from 3, 5, 7, 8 or 9) or landline (10 digits from 2) number,
+    or None. One trunk 0 is dropped (``+84 (0) 90 ...``)."""
+    if national.startswith("0"):
+        national = national[1:]
+    mobile = len(national) == 9 and national[0] in "35789"
+    landline = len(national) == 10 and national[0] == "2"
+    return "+84" + national if mobile or landline else None
+
+
+def normalize_phone(value, default_country="VN"):
+    """A phone number in E.164 (``+84901234567``), or None when ``value``
+    is not one phone number.
+
+    ``0901234567``, ``+84901234567``, ``0084 901 234 567``, ``84 901 234
+    567``, ``(090) 123-4567`` and ``901234567`` (a spreadsheet dropped the 0)
+    all give ``+84901234567``: spaces, dots, dashes and parentheses are
+    dropped; ``+`` or ``00`` starts an international number. A Vietnamese
+    number must be a mobile (9 digits after 0 or +84, from 3, 5, 7, 8 or 9)
+    or a landline (10 digits, from 2) number; another country's number is
+    taken as written in full (8 to 15 digits after its ``+``). A national
+    number is only read for ``default_country`` VN (the one whose rules are
+    known here); text with letters, several numbers or other signs is None.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    compact = text(value).translate(_PHONE_GROUPING)
+    international = compact.startswith(("+", "00"))
+    digits = compact[1:] if compact.startswith("+") else compact
+    if compact.startswith("00"):
+        digits = compact[2:]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    vietnam = COUNTRY_CALLING_CODES["VN"]
+    if international:
+        if digits.startswith(vietnam):
+            return _vietnam_number(digits[len(vietnam) :])
+        if digits.startswith("0") or not 8 <= len(digits) <= 15:
+            return None
+        return "+" + digits
+    if (default_country or "").upper() != "VN":
+        return None
+    if digits.startswith(vietnam) and len(digits) in (11, 12):
+        return _vietnam_number(digits[len(vietnam) :])  # 84 without its +
+    return _vietnam_number(digits)
+
+
 def storable_text(data):
     """A delivery or an answer as text a database column can hold: bytes
     decoded as UTF-8, and what cannot be kept (bytes that are not UTF-8, NUL
