@@ -127,3 +127,70 @@ def test_every_secret_name_is_caught_by_the_quick_check():
     # Not ASCII: the pattern's own case folding (a long s is an s) decides.
     text = json.dumps({"paſſword": "value-1234"}, ensure_ascii=False)
     assert "value-1234" not in redaction.redact_json_text(text)
+
+
+# --- redacted, then cut ----------------------------------------------------------
+
+SECRET = "sk_live_5f9a8b7c6d5e4f3a"
+
+
+def test_a_secret_across_the_cut_is_not_kept_as_a_prefix():
+    text = "error: " + "x" * 90 + SECRET + " refused " + "y" * 100
+    limit = 100
+    # Cut first, the secret's start is kept and no longer recognized.
+    assert SECRET[:3] in redaction.redact_text(text[:limit], [SECRET])
+    out = redaction.redact_and_cut(text, [SECRET], limit)
+    assert len(out) <= limit
+    for size in range(3, len(SECRET) + 1):
+        assert SECRET[:size] not in out
+    assert out.startswith("error: xxx")
+    assert out.endswith("…")  # it says it was cut
+
+
+def test_every_cut_position_leaks_nothing():
+    text = "a" * 20 + SECRET + "b" * 20
+    for limit in range(1, len(text) + 5):
+        out = redaction.redact_and_cut(text, [SECRET], limit)
+        assert len(out) <= limit
+        assert SECRET[:3] not in out, limit
+
+
+def test_secret_named_keys_of_long_json_are_masked_before_the_cut():
+    text = json.dumps({"access_token": "tok-4a7b9c1d", "items": ["x" * 50] * 40})
+    # Whole, the JSON parses: its keys are masked as JSON, not found in text.
+    out = redaction.redact_and_cut(text, [], 200)
+    assert "tok-4a7b9c1d" not in out and '"access_token": "***"' in out
+    assert len(out) <= 200
+
+
+def test_short_text_is_redacted_and_not_cut():
+    assert redaction.redact_and_cut(f"token {SECRET}", [SECRET], 100) == "token ***"
+    assert redaction.redact_and_cut('{"id":  1}', [], 100) == '{"id": 1}'
+    assert redaction.redact_and_cut("", [SECRET], 10) == ""
+    assert redaction.redact_and_cut(None, [SECRET], 10) is None
+    # Bytes (an answer as received) are read as stored text first.
+    assert redaction.redact_and_cut(SECRET.encode() + b"\x00", [SECRET], 10) == (
+        "***\ufffd"
+    )
+
+
+# --- JSON that does not parse, or would not without recursing -----------------------
+
+
+def test_deeply_nested_json_is_shown_as_text_without_recursion():
+    deep = "[" * 100_000 + "]" * 100_000
+    assert redaction.pretty_payload(deep) == deep
+    assert redaction.redact_json_text(deep) == deep
+    assert redaction.redact_and_cut(deep, [], 50) == deep[:49] + "…"
+
+
+def test_secret_named_string_values_are_masked_in_json_that_does_not_parse():
+    cut = '{"order": "EXT-1", "access_token": "tok-4a7b9c1d", "password" : "p\\"w1", "n'
+    out = redaction.redact_json_text(cut)
+    assert "tok-4a7b9c1d" not in out and 'p\\"w1' not in out
+    assert out == ('{"order": "EXT-1", "access_token": "***", "password" : "***", "n')
+    deep = "[" * 100 + '{"Authorization": "Bearer abc.def"}' + "]" * 100
+    assert "abc.def" not in redaction.pretty_payload(deep)
+    assert "abc.def" not in redaction.redact_and_cut(deep, [], 10_000)
+    # Plain text that is not JSON is kept as it is.
+    assert redaction.redact_json_text("not json token=abc") == "not json token=abc"

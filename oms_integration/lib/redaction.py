@@ -4,7 +4,11 @@ import functools
 import json
 import re
 
+from . import normalize
+
 REDACTED = "***"
+# Ends a text redact_and_cut had to cut.
+CUT_MARK = "…"
 
 # Keys whose values are credentials, whatever the provider calls them.
 SECRET_KEY_PATTERN = re.compile(
@@ -16,6 +20,13 @@ SECRET_KEY_PATTERN = re.compile(
 # quick as looking for plain words, where the case-insensitive search through
 # a whole body cost more than the rest of the redaction.
 _LOWERCASE_SECRET_KEY_PATTERN = re.compile(SECRET_KEY_PATTERN.pattern)
+# A JSON "key": "value" pair, found in text that does not parse as a whole
+# (cut, nested too deep, not quite JSON); a value left open at the end of
+# the text (cut inside it) is one too.
+_STRING_FIELD = re.compile(
+    r'(?P<head>"(?P<key>[^"\\]*(?:\\.[^"\\]*)*)"\s*:\s*)'
+    r'"(?P<value>[^"\\]*(?:\\.[^"\\]*)*)(?:"|\Z)'
+)
 
 
 def is_secret_key(key):
@@ -64,10 +75,9 @@ def pretty_payload(raw, secrets=()):
     """
     if raw in (None, ""):
         return ""
-    try:
-        parsed = json.loads(raw)
-    except (TypeError, ValueError):
-        return redact_text(str(raw), secrets)
+    parsed, issue = normalize.load_json(raw, refuse_nul=False)
+    if issue:
+        return redact_text(_mask_string_fields(str(raw)), secrets)
     rendered = json.dumps(
         redact_mapping(parsed), indent=2, ensure_ascii=False, sort_keys=False
     )
@@ -76,16 +86,63 @@ def pretty_payload(raw, secrets=()):
 
 def redact_json_text(text):
     """``text`` with secret-named keys masked when it is JSON (compact, key
-    order kept); any other text is returned as it is."""
+    order kept). Text that does not parse as JSON (cut, nested deeper than
+    ``normalize.MAX_JSON_DEPTH``, not JSON) is returned as it is, but for
+    the text values of secret-named ``"key": "value"`` pairs found in it."""
     if not text:
         return text
-    try:
-        parsed = json.loads(text)
-    except (TypeError, ValueError):
-        return text
+    parsed, issue = normalize.load_json(text, refuse_nul=False)
+    if issue:
+        return _mask_string_fields(text) if isinstance(text, str) else text
     if _may_name_a_secret(text):
         parsed = redact_mapping(parsed)
     return json.dumps(parsed, ensure_ascii=False)
+
+
+def _mask_string_fields(text):
+    """``text`` with the text value of every secret-named ``"key":
+    "value"`` pair masked, found without parsing (best effort: for text
+    that is not a whole JSON document)."""
+    if not _may_name_a_secret(text):
+        return text
+
+    def mask(match):
+        key = match["key"]
+        if "\\" in key:
+            try:
+                key = json.loads(f'"{key}"')
+            except ValueError:
+                pass
+        if not match["value"] or not is_secret_key(key):
+            return match[0]
+        return f'{match["head"]}"{REDACTED}"'
+
+    return _STRING_FIELD.sub(mask, text)
+
+
+def redact_and_cut(text, secrets, limit):
+    """``text`` as it may be stored or shown: redacted whole (secret-named
+    JSON keys, as :func:`redact_json_text`, then the known ``secrets``
+    values, as :func:`redact_text`), then cut to at most ``limit``
+    characters, the last one :data:`CUT_MARK` when it was cut.
+
+    In this order, a secret across the cut is masked before the cut, never
+    kept as a prefix the redaction could no longer recognize, and a long
+    JSON text still parses, so its secret-named keys are masked. Bytes (an
+    answer as received) are read as ``normalize.storable_text``, and so are
+    NUL characters in text. None and "" are returned as they are.
+    """
+    if limit < 1:
+        raise ValueError("limit must be 1 or more")
+    if not text:
+        return text
+    text = normalize.storable_text(
+        bytes(text) if isinstance(text, bytearray | memoryview) else text
+    )
+    text = redact_text(redact_json_text(text), secrets)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + CUT_MARK
 
 
 def _may_name_a_secret(text):
