@@ -194,3 +194,9 @@ def test_secret_named_string_values_are_masked_in_json_that_does_not_parse():
     assert "abc.def" not in redaction.redact_and_cut(deep, [], 10_000)
     # Plain text that is not JSON is kept as it is.
     assert redaction.redact_json_text("not json token=abc") == "not json token=abc"
+
+
+def test_escaped_secret_names_are_found_in_json_that_does_not_parse():
+    cut = '{"\\u0074oken": "tok-4a7b9c1d", "id": "EXT-1", "\\uZZ": "x", "n'
+    out = redaction.redact_json_text(cut)
+    assert out == '{"\\u0074oken": "***", "id": "EXT-1", "\\uZZ": "x", "n'

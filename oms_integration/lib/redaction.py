@@ -107,17 +107,23 @@ def _mask_string_fields(text):
         return text
 
     def mask(match):
-        key = match["key"]
-        if "\\" in key:
-            try:
-                key = json.loads(f'"{key}"')
-            except ValueError:
-                pass
+        key = _decoded_key(match["key"])
         if not match["value"] or not is_secret_key(key):
             return match[0]
         return f'{match["head"]}"{REDACTED}"'
 
     return _STRING_FIELD.sub(mask, text)
+
+
+def _decoded_key(raw):
+    """A JSON key as written between its quotes, its escapes decoded
+    (``\\u0074oken`` is ``token``) when they can be."""
+    if "\\" not in raw:
+        return raw
+    try:
+        return json.loads(f'"{raw}"')
+    except ValueError:
+        return raw  # a broken escape: the key as written
 
 
 def redact_and_cut(text, secrets, limit):
