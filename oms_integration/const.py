@@ -136,6 +136,9 @@ DEFAULT_RETRY_BASE_DELAY = 60  # seconds
 DEFAULT_RETRY_MAX_DELAY = 3600  # seconds
 DEFAULT_BODY_SIZE_LIMIT = 1024 * 1024  # bytes
 DEFAULT_TIMESTAMP_TOLERANCE = 300  # seconds
+# A webhook delivery answered 503 (the database unavailable) is sent again by
+# the provider after this many seconds (Retry-After).
+WEBHOOK_RETRY_AFTER = 10
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_POLL_INTERVAL = 5  # minutes
 DEFAULT_POLL_OVERLAP = 300  # seconds
@@ -152,26 +155,22 @@ DEFAULT_CIRCUIT_COOLDOWN = 300  # seconds
 # A rate-limited request waits this long at most in the worker; a longer wait
 # puts the event back in the queue (not counted as an attempt).
 MAX_RATE_LIMIT_SLEEP = 2.0  # seconds
-# Status callbacks of one source in flight at once (statuses of different
-# orders are independent): a small pool per worker process, so a provider
-# never sees more than this many concurrent requests from one worker.
-OUTBOUND_CONCURRENCY = 4
 # Status callbacks claimed together by the send cron: the fixed costs of a
 # batch (claim, commits, the source's secrets and circuit) are shared by them.
-OUTBOUND_BATCH_SIZE = 100
-# Answers of status callbacks recorded together while the next requests are
-# sent: smaller chunks leave less to record after the last answer of a run,
-# larger ones cost fewer statements and commits.
-OUTBOUND_RECORD_CHUNK = 50
-# A batch starts no request after this long (a slow provider): the rest goes
-# back to the queue at once, so a batch ends well within its lease.
+OUTBOUND_BATCH_SIZE = 50
+# A batch takes rate-limit slots for the requests that may start within this
+# many seconds; the rest goes back to the queue (not counted as attempts).
 OUTBOUND_BATCH_SECONDS = 30
-# While every answer is a success, the circuit breaker's shared state is read
-# again (another worker may have opened it) after this many of them; any
-# failure is counted, and the state read, at once.
-OUTBOUND_CIRCUIT_RECHECK = 20
-# Below Odoo's default cron time limit, so a run always ends by itself.
-DEFAULT_QUEUE_TIME_BUDGET = 60  # seconds
+# Inbound events claimed together by a runner. Small: with several runners
+# on one backlog, each takes a few and comes back for more; each event is
+# then applied and committed in a transaction of its own.
+INBOUND_BATCH_SIZE = 4
+# A runner stops after this long even with work left (and triggers the
+# runners again), so that the cron threads it shares with the other scheduled
+# actions (polling, the mail queue...) are never held long.
+QUEUE_TIME_BUDGET = 20  # seconds
+# System parameter: how long a claimed event belongs to its worker (seconds).
+LEASE_SECONDS_PARAM = "oms_integration.lease_seconds"
 
 # Secret fields of a source: (input field, stored encrypted field).
 SECRET_FIELDS = {
@@ -185,5 +184,8 @@ SECRET_FIELDS = {
 SECRET_KEY_CONFIG_OPTION = "oms_integration_secret_key"
 SECRET_KEY_ENV_VAR = "OMS_INTEGRATION_SECRET_KEY"
 
-# The cron that turns inbound events into sale orders.
+# The first runner that turns inbound events into sale orders (webhook
+# deliveries wake it up; it wakes the others when it finds a backlog), and the
+# cron that sends status callbacks.
 QUEUE_CRON_XMLID = "oms_integration.ir_cron_process_queue"
+SEND_CRON_XMLID = "oms_integration.ir_cron_send_statuses"

@@ -6,11 +6,16 @@ class OmsProcessingError(Exception):
 
     ``permanent`` errors (validation, mapping, policy) go to the dead-letter
     queue at once; the others are retried with backoff. ``hint`` tells an
-    administrator, in plain words, what to do next.
+    administrator, in plain words, what to do next. ``waiting`` errors are
+    not failures: the event goes back to the queue, its attempt not counted
+    (the source may not take orders now).
     """
 
     def __init__(
-        self, message, hint=None, permanent=True, retry_after=None, unmapped=()
+        self, message, hint=None, permanent=True,
+        retry_after=None,
+        unmapped=(),
+        waiting=False,
     ):
         super().__init__(message)
         # (kind, external code, external name) of the values without mapping,
@@ -20,3 +25,4 @@ class OmsProcessingError(Exception):
         self.hint = hint
         self.permanent = permanent
         self.retry_after = retry_after
+        self.waiting = waiting

@@ -32,18 +32,6 @@ def test_send_answers_or_tells_the_transport_error(sim):
     assert response is None and error.startswith("Connection error")
 
 
-def test_pool_sends_every_request_with_a_session_per_thread(sim):
-    futures = [
-        sending.submit(("db", 1), _request(sim, number), (5, 15), 4)
-        for number in range(12)
-    ]
-    answers = [future.result() for future in futures]
-    assert [response.status_code for response, _e, _d in answers] == [200] * 12
-    assert sorted(c["body"] for c in sim.callbacks) == sorted(
-        f'{{"n": {number}}}'.encode() for number in range(12)
-    )
-
-
 def test_thread_session_is_per_thread_and_key():
     sessions = {}
 

@@ -1,10 +1,5 @@
-"""Sending HTTP requests to providers with ``requests``, from the caller's
-thread or from a small pool of threads (no database in here).
-
-The statuses of different orders are independent, so the requests of a batch
-may be in flight together: the Odoo side builds them, takes their rate-limit
-slots and reads the answers in its own thread; the pool only sends. Each
-pool thread keeps one ``requests`` session per key (a database and a
+"""Sending HTTP requests to providers with ``requests`` (no database in
+here). Each thread keeps one ``requests`` session per key (a database and a
 source): connections are reused, and a session is never shared by threads.
 
 The sessions (``new_session``) read the environment's proxies once per host
@@ -19,15 +14,12 @@ the source's).
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import requests
 from requests.utils import get_environ_proxies
 
 _SESSIONS = threading.local()
-_POOL = {"pid": None, "workers": 0, "executor": None}
-_POOL_LOCK = threading.Lock()
 # The prepared URLs a session keeps (see _prepare): a few per source.
 _PREPARED_URLS = 32
 
@@ -147,30 +139,3 @@ def thread_session(key):
     if key not in sessions:
         sessions[key] = new_session()
     return sessions[key]
-
-
-def submit(key, request, timeouts, workers):
-    """Send ``request`` from the pool (``workers`` threads) with the pool
-    thread's session of ``key``; returns a future of ``send``'s result."""
-    return _executor(workers).submit(_send_from_pool, key, request, timeouts)
-
-
-def _send_from_pool(key, request, timeouts):
-    return send(thread_session(key), request, timeouts)
-
-
-def _executor(workers):
-    # One pool per process, made on first use: Odoo's prefork workers fork
-    # after this module is imported, and threads do not survive a fork.
-    with _POOL_LOCK:
-        if _POOL["pid"] != os.getpid() or _POOL["workers"] != workers:
-            if _POOL["pid"] == os.getpid():
-                _POOL["executor"].shutdown(wait=False)
-            _POOL.update(
-                pid=os.getpid(),
-                workers=workers,
-                executor=ThreadPoolExecutor(
-                    max_workers=workers, thread_name_prefix="oms-send"
-                ),
-            )
-        return _POOL["executor"]

@@ -69,7 +69,8 @@ class OmsIntegrationDeadLetter(models.Model):
         events = letters.event_id
         letters._oms_mark_requeued()
         events._set_pending(reset_attempts=True)
-        events.source_id._oms_trigger_queue()
+        for direction in set(events.mapped("direction")):
+            self.env["oms.integration.event"]._oms_trigger_runners(direction)
         return True
 
     def action_discard(self):

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 from .. import const
 from ..lib import normalize, redaction
@@ -59,7 +58,7 @@ class OmsIntegrationExchange(models.Model):
     @api.model
     def _oms_log_many(self, exchanges):
         """Store exchanges ``[(event, request, response, error, outcome,
-        duration)]`` in one INSERT, each redacted as ``_oms_log`` does."""
+        duration)]``, each redacted as ``_oms_log`` does."""
         secrets_of = {}
         rows = []
         for event, request, response, error, outcome, duration in exchanges:
@@ -75,49 +74,9 @@ class OmsIntegrationExchange(models.Model):
                 outcome,
                 duration,
             )
-            # The stored related fields, as they would be computed (an event's
-            # company is its source's).
-            vals.update(source_id=source.id, company_id=source.company_id.id)
             rows.append(vals)
-        return self._oms_insert(rows)
-
-    @api.model
-    def _oms_insert(self, rows):
-        """Insert the exchanges ``rows`` (dicts of column values) in SQL.
-
-        An exchange is written once and never changed: the ORM's create cost
-        as much as sending the request (and recomputed the source and company
-        in a second UPDATE); the log has no default, constraint or compute
-        beyond those two, which the rows hold already."""
-        if not rows:
-            return self.browse()
-        now, uid = self.env.cr.now(), self.env.uid
-        rows = [
-            dict(row, create_uid=uid, create_date=now, write_uid=uid, write_date=now)
-            for row in rows
-        ]
-        columns = sorted({column for row in rows for column in row})
-        # One flat list of parameters: psycopg2 quotes a tuple in Python.
-        values = [
-            None if row.get(column) is False else row.get(column)
-            for row in rows
-            for column in columns
-        ]
-        one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO %s (%s) VALUES %s RETURNING id",
-                SQL.identifier(self._table),
-                SQL(", ").join(map(SQL.identifier, columns)),
-                SQL(", ".join([one_row] * len(rows)), *values),
-            )
-        )
-        exchanges = self.sudo().browse(row[0] for row in self.env.cr.fetchall())
-        events = self.env["oms.integration.event"].browse(
-            {row["event_id"] for row in rows}
-        )
-        events.invalidate_recordset(["exchange_ids"])
-        return exchanges
+        # One create for them all: the ORM inserts them together.
+        return self.sudo().create(rows)
 
     @api.model
     def _oms_log_vals(
@@ -129,10 +88,11 @@ class OmsIntegrationExchange(models.Model):
         def clean_body(body):
             if body is None:
                 return False
+            # Redacted whole, then cut: a secret across the cut is never
+            # kept as a prefix the redaction could no longer recognize.
             body = normalize.storable_text(body)
-            return redaction.redact_text(
-                redaction.redact_json_text(body[:MAX_STORED_BODY]), secrets
-            )
+            body = redaction.redact_text(redaction.redact_json_text(body), secrets)
+            return body[:MAX_STORED_BODY]
 
         vals = {
             "event_id": event.id,

@@ -37,10 +37,11 @@ class OmsIntegrationMapping(models.Model):
     odoo_record_name = fields.Char(
         string="Odoo Record", compute="_compute_odoo_record_name"
     )
-    seen_count = fields.Integer(
-        string="Times Seen", readonly=True, help="How often processing met this value."
+    # No sighting counter: orders applied at once by several workers would
+    # all write the same mapping rows (a conflict for every one of them).
+    first_seen_at = fields.Datetime(
+        string="First Seen", related="create_date", help="When this value was met first."
     )
-    last_seen_at = fields.Datetime(string="Last Seen", readonly=True)
 
     _sql_constraints = [
         (
@@ -137,7 +138,8 @@ class OmsIntegrationMapping(models.Model):
         """Return the Odoo record mapped to ``external_code``, or None.
 
         An unknown code is recorded as unmapped (so that it appears in the
-        Mapping Center); every call counts as one sighting.
+        Mapping Center). A known one is only read: resolving writes nothing,
+        so orders applied at once never conflict on a mapping row.
         """
         external_code = (external_code or "").strip()
         if not external_code:
@@ -150,23 +152,17 @@ class OmsIntegrationMapping(models.Model):
             ],
             limit=1,
         )
-        seen = {
-            "seen_count": mapping.seen_count + 1,
-            "last_seen_at": fields.Datetime.now(),
-        }
         if not mapping:
-            mapping = self.sudo().create(
-                dict(
-                    seen,
-                    source_id=source.id,
-                    kind=kind,
-                    external_code=external_code,
-                    external_name=external_name or False,
-                    state="unmapped",
-                )
+            self.sudo().create(
+                {
+                    "source_id": source.id,
+                    "kind": kind,
+                    "external_code": external_code,
+                    "external_name": external_name or False,
+                    "state": "unmapped",
+                }
             )
             return None
-        mapping.write(seen)
         if mapping.state != "mapped":
             return None
         return mapping._oms_get_record()

@@ -1,113 +1,25 @@
-import contextlib
 import json
 import logging
 import os
-import threading
 import time
 import uuid
-from datetime import timedelta
 
-import psycopg2
 import requests
-from psycopg2 import sql as pgsql
 
-from odoo import api, fields, models, sql_db, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
-from odoo.tools.cache import get_cache_key_counter
-
-from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 
 from .. import const
 from ..exceptions import OmsProcessingError
-from ..lib import (
-    keys,
-    normalize,
-    outbound,
-    redaction,
-    secretbox,
-    sending,
-    signatures,
-)
+from ..lib import keys, normalize, outbound, redaction, secretbox, sending, signatures
 from ..lib import status as status_lib
 
 _logger = logging.getLogger(__name__)
 
-# One requests session per source and thread (see _oms_http_session).
-_HTTP_SESSIONS = threading.local()
-# The key of a request dict holding the future of its answer while the pool of
-# sending threads sends it (see _oms_start_request).
-IN_FLIGHT = "_oms_in_flight"
-# The throttle cursor this thread keeps per database while it sends a batch
-# (see _oms_keep_throttle_cursor).
-_KEPT_CURSORS = threading.local()
-
-
-class _CronWakeUp:
-    """Wakes Odoo's cron workers up, as ``ir.cron._notifydb`` does, on one
-    connection kept open per process.
-
-    The cron workers listen on the ``postgres`` database; Odoo's pool never
-    keeps a connection to it, so ``_notifydb`` opened a new connection on
-    every trigger: 4 ms, most of the cost of a webhook delivery. A
-    notification is only a wake-up call (the trigger row is what makes the
-    cron run), so a failure here is logged, never raised.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._connection = None
-        self._pid = None
-
-    def _connect(self):
-        if (
-            self._connection is None
-            or self._connection.closed
-            or self._pid != os.getpid()  # never share a connection across a fork
-        ):
-            _dbname, info = sql_db.connection_info_for("postgres")
-            self._connection = psycopg2.connect(**info)
-            self._connection.autocommit = True
-            self._pid = os.getpid()
-        return self._connection
-
-    def notify(self, dbname):
-        query = pgsql.SQL("SELECT {}('cron_trigger', %s)").format(
-            pgsql.Identifier(ODOO_NOTIFY_FUNCTION)
-        )
-        with self._lock:
-            for attempt in (1, 2):
-                try:
-                    with self._connect().cursor() as cr:
-                        cr.execute(query, [dbname])
-                    return True
-                except psycopg2.Error as exc:
-                    # A connection closed by the server: open another, once.
-                    self._close()
-                    if attempt == 2:
-                        _logger.warning(
-                            "Could not wake the cron workers up (%s): the queue "
-                            "runs at its next scheduled time instead.",
-                            exc.pgerror or type(exc).__name__,
-                        )
-        return False
-
-    def _close(self):
-        with contextlib.suppress(psycopg2.Error):
-            if self._connection is not None and self._pid == os.getpid():
-                self._connection.close()
-        self._connection = None
-
-
-_CRON_WAKE_UP = _CronWakeUp()
-
-# The last trigger this process added, per (database, cron id): a webhook
-# delivery adds none while that one is pending (see _oms_pending_trigger_id).
-_LAST_TRIGGERS = {}
-
 
 class _UnknownWebhookKey(Exception):
-    """No source has this webhook key (see _oms_webhook_source_values)."""
+    """No source has this webhook key (see _oms_webhook_source_id)."""
 
 
 class OmsIntegrationSource(models.Model):
@@ -174,22 +86,22 @@ class OmsIntegrationSource(models.Model):
     api_token = fields.Char(
         string="API Token",
         compute="_compute_secret_inputs",
-        inverse="_inverse_api_token",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
     )
     client_secret = fields.Char(
         compute="_compute_secret_inputs",
-        inverse="_inverse_client_secret",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
     )
     password = fields.Char(
         compute="_compute_secret_inputs",
-        inverse="_inverse_password",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
     )
     signing_secret = fields.Char(
         compute="_compute_secret_inputs",
-        inverse="_inverse_signing_secret",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
         help="Shared secret used to verify webhook signatures (for Standard "
         "Webhooks: whsec_<base64>).",
@@ -197,7 +109,7 @@ class OmsIntegrationSource(models.Model):
     signing_secret_previous = fields.Char(
         string="Previous Signing Secret",
         compute="_compute_secret_inputs",
-        inverse="_inverse_signing_secret_previous",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
         help="The secret being rotated out: still accepted until its end date.",
     )
@@ -236,10 +148,15 @@ class OmsIntegrationSource(models.Model):
         compute="_compute_webhook_url",
         groups="oms_integration.group_oms_user",
     )
-    refused_count = fields.Integer(
-        string="Refused Deliveries", readonly=True, copy=False
+    refusal_ids = fields.One2many(
+        "oms.integration.refusal", "source_id", string="Refusals"
     )
-    last_refused_at = fields.Datetime(string="Last Refusal", readonly=True, copy=False)
+    refused_count = fields.Integer(
+        string="Refused Deliveries", compute="_compute_refusals"
+    )
+    last_refused_at = fields.Datetime(
+        string="Last Refusal", compute="_compute_refusals"
+    )
 
     # === POLLING === #
 
@@ -248,6 +165,12 @@ class OmsIntegrationSource(models.Model):
     )
     poll_next_run = fields.Datetime(string="Next Poll", copy=False)
     poll_cursor = fields.Char(string="Polling Cursor", copy=False)
+    poll_start_date = fields.Datetime(
+        string="Import Orders From",
+        help="The first poll of the source asks for the orders changed since "
+        "then (empty: the provider's whole history). Later polls start from "
+        "the cursor.",
+    )
     poll_last_run = fields.Datetime(string="Last Poll", readonly=True, copy=False)
     poll_last_result = fields.Text(string="Last Poll Result", readonly=True, copy=False)
     poll_overlap = fields.Integer(
@@ -428,39 +351,42 @@ class OmsIntegrationSource(models.Model):
         ),
     ]
 
-    def init(self):
-        # The rate limit and the circuit breaker are shared by every worker.
-        # Their state lives in its own small table, updated in short
-        # transactions of their own: a long transaction that wrote the source
-        # (a poll moving its cursor) never blocks them, nor they it.
-        self.env.cr.execute(
-            """
-            CREATE TABLE IF NOT EXISTS oms_integration_source_throttle (
-                source_id integer PRIMARY KEY
-                    REFERENCES oms_integration_source (id) ON DELETE CASCADE,
-                rate_tat timestamp,
-                failures integer NOT NULL DEFAULT 0,
-                open_until timestamp
-            )
-            """
-        )
-
     # === COMPUTE METHODS === #
+
+    def _compute_circuit(self):
+        throttles = {
+            throttle.source_id.id: throttle
+            for throttle in self.env["oms.integration.throttle"]
+            .sudo()
+            .search([("source_id", "in", self.ids)])
+        }
+        now = fields.Datetime.now()
+        for source in self:
+            throttle = throttles.get(source.id)
+            source.circuit_failures = throttle.failures if throttle else 0
+            open_until = throttle and throttle.open_until
+            source.circuit_open_until = open_until if open_until and open_until > now else False
+
+    def _compute_refusals(self):
+        groups = {
+            source.id: (count, last)
+            for source, count, last in self.env["oms.integration.refusal"]
+            .sudo()
+            ._read_group(
+                [("source_id", "in", self.ids)],
+                ["source_id"],
+                ["__count", "received_at:max"],
+            )
+        }
+        for source in self:
+            count, last = groups.get(source.id, (0, False))
+            source.refused_count = count
+            source.last_refused_at = last
 
     @api.depends("provider")
     def _compute_test_callback_available(self):
         for source in self:
             source.test_callback_available = source._oms_has_test_endpoint()
-
-    def _compute_circuit(self):
-        states = self._oms_throttle_rows()
-        for source in self:
-            _tat, failures, open_until = states.get(source.id, (None, 0, None))
-            source.circuit_failures = failures
-            now = fields.Datetime.now()
-            source.circuit_open_until = (
-                open_until if open_until and open_until > now else False
-            )
 
     def _compute_secret_inputs(self):
         # Write-only: a stored secret is never displayed again.
@@ -468,7 +394,8 @@ class OmsIntegrationSource(models.Model):
             for field_name in self._oms_secret_fields():
                 source[field_name] = False
 
-    @api.depends(*const.SECRET_FIELDS.values())
+    # Every stored secret, the providers' too (read from the registry).
+    @api.depends(lambda self: list(self._oms_secret_fields().values()))
     @api.depends_context("uid")
     def _compute_secrets_set(self):
         for source in self:
@@ -538,20 +465,12 @@ class OmsIntegrationSource(models.Model):
 
     # === INVERSE METHODS === #
 
-    def _inverse_api_token(self):
-        self._oms_store_secret_inputs("api_token")
-
-    def _inverse_client_secret(self):
-        self._oms_store_secret_inputs("client_secret")
-
-    def _inverse_password(self):
-        self._oms_store_secret_inputs("password")
-
-    def _inverse_signing_secret(self):
-        self._oms_store_secret_inputs("signing_secret")
-
-    def _inverse_signing_secret_previous(self):
-        self._oms_store_secret_inputs("signing_secret_previous")
+    def _inverse_secret_inputs(self):
+        # One inverse for every secret input, the core's and the providers':
+        # a value typed in is encrypted; an empty input leaves the secret as
+        # it is (write-only inputs).
+        for field_name in self._oms_secret_fields():
+            self._oms_store_secret_inputs(field_name)
 
     # === CONSTRAINT METHODS === #
 
@@ -581,8 +500,8 @@ class OmsIntegrationSource(models.Model):
             for source in self
         }
         res = super().write(vals)
-        if set(vals) & {"webhook_key", *self._oms_webhook_fields()}:
-            self.env.registry.clear_cache()  # _oms_webhook_source_values
+        if "webhook_key" in vals:
+            self.env.registry.clear_cache()  # _oms_webhook_source_id
         if {"api_base_url", "callback_url"} & set(vals):
             for source in self:
                 api_before, callback_before = hosts_before[source.id]
@@ -599,7 +518,7 @@ class OmsIntegrationSource(models.Model):
 
     def unlink(self):
         res = super().unlink()
-        self.env.registry.clear_cache()  # _oms_webhook_source_values
+        self.env.registry.clear_cache()  # _oms_webhook_source_id
         return res
 
     # === ACTION METHODS === #
@@ -619,6 +538,7 @@ class OmsIntegrationSource(models.Model):
         for source in self:
             if source.mode in const.POLLING_MODES and not source.poll_next_run:
                 source.poll_next_run = fields.Datetime.now()
+        self._oms_release_waiting()
         return True
 
     def action_pause(self):
@@ -749,9 +669,8 @@ class OmsIntegrationSource(models.Model):
     def _oms_get_activation_problems(self):
         """Return what prevents activating this source, in plain language.
 
-        Provider addons extend this (call ``super()`` first) with their own
-        required settings.
-        """
+        Provider addons extend this (call ``super()`` first, then add their
+        own required settings for their provider only)."""
         self.ensure_one()
         problems = []
         if self.mode in const.WEBHOOK_MODES:
@@ -788,24 +707,54 @@ class OmsIntegrationSource(models.Model):
                     "Set the status callback URL, or turn off Send Order Statuses."
                 )
             )
-        if (
-            self.outbound_enabled
-            and self.provider == const.PROVIDER_COMPATIBLE
-            and not self.sudo().signing_secret_encrypted
-        ):
-            problems.append(
-                self.env._("Set a signing secret: status callbacks are signed with it.")
-            )
         return problems
 
     def _oms_has_webhook_credentials(self):
-        """Whether incoming webhooks can be authenticated (fail closed).
-
-        Provider addons using another credential (a static token header, say)
-        override this and return early for their provider.
-        """
+        """Whether incoming webhooks can be authenticated (fail closed): by
+        default, a signing secret is set. Provider addons using another
+        credential (a static token header, say) override this for their
+        provider."""
         self.ensure_one()
         return bool(self.sudo().signing_secret_encrypted)
+
+    def _oms_processing_refusal(self):
+        """Why the queue may not apply this source's orders now, or False: the
+        source must be active and hold the consent of a way it receives
+        orders. Its events wait meanwhile (never applied, never
+        dead-lettered for it)."""
+        self.ensure_one()
+        if not self.active or self.state != "active":
+            return self.env._(
+                "The source %(name)s is not active: its orders wait.", name=self.name
+            )
+        if not (
+            (self.mode in const.WEBHOOK_MODES and self.consent_inbound)
+            or (self.mode in const.POLLING_MODES and self.consent_polling)
+        ):
+            return self.env._(
+                "No administrator consent to receive orders on %(name)s: its "
+                "orders wait.",
+                name=self.name,
+            )
+        return False
+
+    def _oms_release_waiting(self):
+        """The source may take orders again: its waiting events are due now."""
+        Event = self.env["oms.integration.event"].sudo()
+        waiting = Event.search(
+            [
+                ("source_id", "in", self.ids),
+                ("direction", "=", "inbound"),
+                ("state", "=", "pending"),
+                ("next_attempt_at", ">", fields.Datetime.now()),
+            ]
+        )
+        if waiting:
+            waiting.with_context(tracking_disable=True).write(
+                {"next_attempt_at": fields.Datetime.now()}
+            )
+        Event._oms_trigger_runners("inbound")
+        return waiting
 
     # === BUSINESS METHODS: CONSENT === #
 
@@ -911,6 +860,8 @@ class OmsIntegrationSource(models.Model):
                 ),
             )
         )
+        if self.state == "active":
+            self._oms_release_waiting()
 
     def _oms_destination_hosts(self):
         """The host each consent scope exchanges data with."""
@@ -1085,13 +1036,16 @@ class OmsIntegrationSource(models.Model):
         return value
 
     # === PROVIDER HOOKS === #
-    # A provider addon overrides these, calls super() first, and returns early
-    # unless the source is theirs (see docs/how-to-add-a-provider.md).
+    # Each returns a neutral value by default (as payment's _get_specific_*);
+    # a provider addon overrides them all the same way: call super() first,
+    # return its result unless the source is theirs, then do its own work.
+    # The compatible provider (oms_integration_source_compatible.py) is
+    # written exactly so. See docs/how-to-add-a-provider.md.
 
     def _oms_get_signature_scheme(self):
         """The signature scheme of incoming webhooks: a key of
-        ``lib.signatures.SCHEMES``. The compatible provider uses Standard
-        Webhooks."""
+        ``lib.signatures.SCHEMES``. The contract's own, Standard Webhooks, by
+        default."""
         self.ensure_one()
         return "standard_webhooks"
 
@@ -1126,54 +1080,87 @@ class OmsIntegrationSource(models.Model):
         )
 
     def _oms_parse_delivery(self, body):
-        """Parse one delivery into normalized orders or validation errors.
-
-        Returns a ``normalize.ParseResult``: ``orders`` (one or more
-        ``NormalizedOrder``) or ``errors`` (``ValidationIssue`` with field
-        paths). The compatible provider parses the canonical payload.
-        """
+        """Parse one delivery (bytes) into normalized orders or validation
+        errors: a ``normalize.ParseResult`` (``orders``, one or more
+        ``NormalizedOrder``, or ``errors``, ``ValidationIssue`` with field
+        paths). Neutral default: None (the provider has no parser)."""
         self.ensure_one()
-        if self.provider == const.PROVIDER_COMPATIBLE:
-            return normalize.parse_compatible(body)
-        return normalize.ParseResult(
-            errors=[
-                normalize.ValidationIssue(
-                    "$", f"the provider {self.provider} has no webhook parser"
-                )
-            ]
-        )
+        return None
 
     def _oms_check_delivery(self, body):
-        """Validate one delivery as the webhook route does before storing it.
-
-        Returns a ``normalize.ParseResult`` like ``_oms_parse_delivery``,
-        with the same errors, but whose orders need carry only what storing
-        reads: ``event_type``, ``external_id`` and ``updated_at``. The queue
-        parses the stored payload in full later. The default is
-        ``_oms_parse_delivery``; the compatible provider checks its lines
-        without building them, at less than half the cost of a parse.
-        """
+        """Validate one delivery as the webhook route does before storing it:
+        a ``normalize.ParseResult`` with the same errors as
+        ``_oms_parse_delivery``, whose orders need carry only what storing
+        reads (``event_type``, ``external_id``, ``updated_at``); the queue
+        parses the stored payload in full later. By default, the parse."""
         self.ensure_one()
-        if self.provider == const.PROVIDER_COMPATIBLE:
-            return normalize.parse_compatible(body, check_only=True)
         return self._oms_parse_delivery(body)
 
     def _oms_split_delivery(self, body):
         """Split one delivery into its orders: ``(items, errors)``.
 
-        ``items`` is a list of ``normalize.DeliveryItem`` (the raw payload to
-        store for each order and its parse result), ``errors`` the
-        ``ValidationIssue`` of the delivery as a whole (not JSON, unknown
-        event). Providers whose deliveries carry several orders override this
-        so that each order is stored, validated and deduplicated on its own.
-        The default is one item: the whole delivery, checked by
-        ``_oms_check_delivery``.
-        """
+        ``items``: ``normalize.DeliveryItem`` (the raw payload to store for
+        each order and its check result), ``errors``: the issues of the
+        delivery as a whole. Providers whose deliveries carry several orders
+        override this, so that each order is stored, validated and
+        deduplicated on its own. By default one item, the whole delivery,
+        checked by ``_oms_check_delivery``."""
         self.ensure_one()
-        raw = normalize.storable_text(body)
         result = self._oms_check_delivery(body)
+        if result is None:
+            return [], [
+                normalize.ValidationIssue(
+                    "$", f"the provider {self.provider} has no webhook parser"
+                )
+            ]
         external_id = result.orders[0].external_id if result.orders else None
+        raw = normalize.storable_text(body)
         return [normalize.DeliveryItem(raw, result, 0, external_id)], []
+
+    def _oms_fetch_page(self, since, page):
+        """Fetch one page of orders changed since ``since`` (aware datetime or
+        None) from the provider: ``(results, next_page)``, ``results`` a list
+        of ``(raw_json, normalize.ParseResult)``, one per order, and
+        ``next_page`` the next page number or None. The moment the run
+        started is in the context (``oms_poll_started_at``). Raise
+        ``OmsProcessingError`` for provider errors (``permanent=False`` for
+        those worth retrying). Neutral default: None (cannot be polled)."""
+        self.ensure_one()
+        return None
+
+    def _oms_build_status_request(self, event):
+        """The HTTP request telling the provider an outbound ``event``: a dict
+        with ``method``, ``url``, ``headers`` (dict) and ``body`` (bytes).
+
+        ``event.payload`` holds the status in the compatible format (the
+        outbound contract); ``event.sale_order_id`` is the order. Called at
+        each attempt: sign here, with ``event.delivery_id`` as the stable
+        idempotency key. Raise ``OmsProcessingError`` when it cannot be
+        built. Neutral default: None (the provider takes no statuses)."""
+        self.ensure_one()
+        return None
+
+    def _oms_request_headers(self):
+        """Authentication headers of requests to the provider's API (polling).
+        Neutral default: none."""
+        self.ensure_one()
+        return {}
+
+    def _oms_has_test_endpoint(self):
+        """Whether the provider accepts a test callback. Without one, the form
+        hides Send Test Callback, the action refuses, and a test event is
+        never sent. Neutral default: False."""
+        self.ensure_one()
+        return False
+
+    def _oms_send_request(self, request):
+        """Send ``request`` (a dict: method, url, headers, body) once, with
+        the connect and read timeouts and no redirect followed. Returns
+        ``(response, error, duration)``: the answer, or the transport error
+        as text. Providers that renew a session on an expired answer override
+        this."""
+        self.ensure_one()
+        return sending.send(self._oms_http_session(), request, const.HTTP_TIMEOUTS)
 
     def _oms_get_delivery_id(self, headers, item):
         """The provider's idempotency key of one order of a delivery
@@ -1187,82 +1174,6 @@ class OmsIntegrationSource(models.Model):
         if delivery_id and item.index:
             return f"{delivery_id}#{item.index}"
         return delivery_id or None
-
-    def _oms_fetch_page(self, since, page):
-        """Fetch one page of orders changed since ``since`` (aware datetime or
-        None) from the provider. Returns ``(results, next_page)``: ``results``
-        is a list of ``(raw_json, normalize.ParseResult)``, one per order, and
-        ``next_page`` the next page number or ``None``.
-
-        Raise ``OmsProcessingError`` for provider errors (``permanent=False``
-        for those worth retrying). The compatible provider implements the
-        polling API of docs/how-to-add-a-provider.md.
-        """
-        self.ensure_one()
-        if self.provider != const.PROVIDER_COMPATIBLE:
-            raise OmsProcessingError(
-                self.env._(
-                    "The provider %(provider)s cannot be polled.",
-                    provider=self.provider,
-                ),
-                hint=self.env._("Use the webhook mode for this source."),
-            )
-        params = {"page": page, "page_size": self.poll_page_size}
-        if since:
-            params["updated_since"] = since.isoformat().replace("+00:00", "Z")
-        data = self._oms_request_json(
-            "GET", f"{self.api_base_url.rstrip('/')}/orders", params=params
-        )
-        results = []
-        for raw_order in data.get("orders") or []:
-            body = json.dumps(
-                {"type": "order.updated", "order": raw_order}, ensure_ascii=False
-            )
-            results.append((body, normalize.parse_compatible(body)))
-        return results, data.get("next_page")
-
-    def _oms_build_status_request(self, event):
-        """The HTTP request telling the provider an outbound ``event``: a dict
-        with ``method``, ``url``, ``headers`` (dict) and ``body`` (bytes).
-
-        ``event.payload`` holds the status in the compatible format (the
-        outbound contract); ``event.sale_order_id`` is the order. Called at
-        each attempt: sign here, with ``event.delivery_id`` as the stable
-        idempotency key. Raise ``OmsProcessingError`` when it cannot be built.
-        The compatible provider sends the payload signed with Standard
-        Webhooks to the callback URL.
-        """
-        self.ensure_one()
-        if self.provider != const.PROVIDER_COMPATIBLE:
-            raise OmsProcessingError(
-                self.env._(
-                    "The provider %(provider)s cannot receive status callbacks.",
-                    provider=self.provider,
-                ),
-                hint=self.env._("Turn off Send Order Statuses on this source."),
-            )
-        secret = self._oms_get_secret("signing_secret")
-        if not secret:
-            raise OmsProcessingError(
-                self.env._("The source has no signing secret to sign statuses."),
-                hint=self.env._("Set the signing secret, then Retry."),
-            )
-        body = (event.sudo().payload or "").encode()
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            "webhook-id": event.delivery_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signatures.standard_webhooks_sign(
-                secret, event.delivery_id, timestamp, body
-            ),
-        }
-        return {
-            "method": "POST",
-            "url": self.callback_url,
-            "headers": headers,
-            "body": body,
-        }
 
     def _oms_read_status_answer(self, response, error):
         """What the provider's answer to a status request means:
@@ -1301,14 +1212,25 @@ class OmsIntegrationSource(models.Model):
         self.ensure_one()
         return status_lib.is_regression(previous_status, new_status)
 
-    def _oms_request_headers(self):
-        """Authentication headers of requests to the provider's API."""
+    # === BUSINESS METHODS: REQUESTS TO THE PROVIDER === #
+
+    def _oms_http_session(self):
+        """The ``requests`` session of this source in this thread (connection
+        reuse; credentials are passed per request, never kept in it)."""
         self.ensure_one()
-        token = self._oms_get_secret("api_token")
-        return {"Authorization": f"Bearer {token}"} if token else {}
+        return sending.thread_session((self.env.cr.dbname, self.id))
+
+    def _oms_take_rate_slot(self, max_sleep=const.MAX_RATE_LIMIT_SLEEP):
+        """Take a request slot of the source's rate limit, sleeping up to
+        ``max_sleep`` seconds for it: 0 when taken, else the seconds still to
+        wait (the caller tries later). Commits the caller's transaction
+        first: the limit is shared by every worker (``oms.integration.throttle``)."""
+        self.ensure_one()
+        return self.env["oms.integration.throttle"]._oms_take_slot(self, max_sleep)
 
     def _oms_request_json(self, method, url, **kwargs):
-        """One request to the provider's API, with timeouts; errors become
+        """One request to the provider's API (polling), within the rate limit,
+        with timeouts and no redirect followed; errors become
         ``OmsProcessingError`` with a plain-language hint (secrets redacted)."""
         self.ensure_one()
         secrets = self._oms_known_secret_values()
@@ -1332,6 +1254,7 @@ class OmsIntegrationSource(models.Model):
                 url,
                 headers=self._oms_request_headers(),
                 timeout=const.HTTP_TIMEOUTS,
+                allow_redirects=False,
                 **kwargs,
             )
         except requests.Timeout as exc:
@@ -1351,6 +1274,18 @@ class OmsIntegrationSource(models.Model):
                 ),
                 permanent=False,
             ) from exc
+        if response.is_redirect:
+            raise OmsProcessingError(
+                self.env._(
+                    "The provider's API answered with a redirect (HTTP "
+                    "%(status)s): it is not followed.",
+                    status=response.status_code,
+                ),
+                hint=self.env._(
+                    "Set the Provider API URL the provider gives (the address it "
+                    "redirects to), then give polling consent for that host."
+                ),
+            )
         if response.status_code in (401, 403):
             raise OmsProcessingError(
                 self.env._(
@@ -1383,377 +1318,13 @@ class OmsIntegrationSource(models.Model):
                 hint=self.env._("Check the Provider API URL on the source."),
             ) from exc
 
-    # === BUSINESS METHODS: POLLING === #
-
-    @api.model
-    def _cron_poll_sources(self, commit=True):
-        """Cron: poll every active source whose next poll time has come.
-
-        Each source in its own transaction: a failing source never stops the
-        others, and its failure is recorded on it (the cron never fails, so
-        Odoo never deactivates it). ``commit=False`` (tests) uses savepoints.
-        """
-        due = self.search(
-            [
-                ("state", "=", "active"),
-                ("mode", "in", const.POLLING_MODES),
-                ("poll_next_run", "<=", fields.Datetime.now()),
-            ]
-        )
-        for source in due:
-            if commit:
-                try:
-                    source._oms_poll(commit=True)
-                except Exception as exc:  # noqa: BLE001 - recorded on the source
-                    self.env.cr.rollback()  # pylint: disable=invalid-commit
-                    source._oms_poll_failed(exc)
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            else:
-                try:
-                    with self.env.cr.savepoint():
-                        source._oms_poll(commit=False)
-                except Exception as exc:  # noqa: BLE001 - recorded on the source
-                    source._oms_poll_failed(exc)
-        return due
-
-    def _oms_poll(self, commit=False, max_pages=50):
-        """Fetch the orders changed since the cursor (minus the overlap) and
-        store them as events; the cursor advances only with a stored page."""
+    def action_poll_now(self):
+        """Poll the source now (the polling cron's work for this source)."""
         self.ensure_one()
-        self._oms_assert_traffic_allowed("polling")
-        started = fields.Datetime.now()
-        cursor = self.poll_cursor and normalize.parse_datetime(self.poll_cursor)
-        since = cursor and cursor - timedelta(seconds=self.poll_overlap)
-        Event = self.env["oms.integration.event"]
-        page, fetched, stored = 1, 0, 0
-        while page and page <= max_pages:
-            results, next_page = self._oms_fetch_page(since, page)
-            newest = cursor
-            for body, parsed in results:
-                fetched += 1
-                stored += len(Event._oms_store_polled(self, body, parsed))
-                for order in parsed.orders:
-                    if order.updated_at and (not newest or order.updated_at > newest):
-                        newest = order.updated_at
-            if newest and newest != cursor:
-                cursor = newest
-                self.poll_cursor = cursor.isoformat()
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            page = next_page
-        self.write(
-            {
-                "poll_last_run": started,
-                "poll_next_run": started + timedelta(minutes=self.poll_interval),
-                "poll_failure_count": 0,
-                "poll_last_result": self.env._(
-                    "%(fetched)s orders fetched, %(stored)s new events.",
-                    fetched=fetched,
-                    stored=stored,
-                ),
-            }
-        )
-        if stored:
-            self._oms_trigger_queue()
-        return stored
-
-    def _oms_poll_failed(self, exc):
-        self.ensure_one()
-        if isinstance(exc, OmsProcessingError):
-            message, hint = exc.message, exc.hint
-        elif isinstance(exc, UserError):
-            message, hint = str(exc), self.env._("Fix the source's settings.")
-        else:
-            _logger.exception("Polling integration source %s failed", self.id)
-            message = self.env._("Unexpected error: %(error)s", error=exc)
-            hint = self.env._("If it keeps failing, report it with this message.")
-        message = redaction.redact_text(str(message), self._oms_known_secret_values())
-        now = fields.Datetime.now()
-        failures = self.poll_failure_count + 1
-        self.write(
-            {
-                "poll_last_run": now,
-                "poll_next_run": now + timedelta(minutes=self.poll_interval),
-                "poll_failure_count": failures,
-                "poll_last_result": f"{message}\n{hint or ''}".strip(),
-            }
-        )
-        if failures >= self.poll_max_failures and self.state == "active":
-            self._oms_pause(
-                self.env._(
-                    "Polling failed %(count)s times in a row. Last error: "
-                    "%(error)s %(hint)s Fix it, then activate the source again.",
-                    count=failures,
-                    error=message,
-                    hint=hint or "",
-                )
-            )
-
-    # === BUSINESS METHODS: OUTBOUND REQUESTS === #
-
-    def _oms_throttle_rows(self):
-        """``{source id: (rate_tat, failures, open_until)}`` (read only)."""
-        if not self.ids:
-            return {}
-        self.env.cr.execute(
-            "SELECT source_id, rate_tat, failures, open_until "
-            "FROM oms_integration_source_throttle WHERE source_id IN %s",
-            [tuple(self.ids)],
-        )
-        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
-
-    def _oms_throttle_update(self, decide):
-        """Run ``decide(rate_tat, failures, open_until)`` on this source's
-        throttle row, locked, in a short transaction of its own, and store the
-        values it returns (a dict of columns, or None to change nothing).
-        Returns what ``decide`` returned.
-
-        The row is read without a lock first: when ``decide`` changes nothing
-        there (a success while the circuit is closed, a rate slot not free
-        yet), that read is the answer and nothing is written. A row lock is a
-        write, whose commit waits for the disk: for every callback sent, that
-        wait cost about as much as the request itself."""
-        self.ensure_one()
-        with self._oms_throttle_cursor() as cr:
-            cr.execute(
-                "SELECT rate_tat, failures, open_until "
-                "FROM oms_integration_source_throttle WHERE source_id = %s",
-                [self.id],
-            )
-            changes = decide(*(cr.fetchone() or (None, 0, None)))
-        if changes:
-            with self._oms_throttle_cursor() as cr:
-                cr.execute(
-                    "INSERT INTO oms_integration_source_throttle (source_id) "
-                    "VALUES (%s) ON CONFLICT DO NOTHING",
-                    [self.id],
-                )
-                cr.execute(
-                    "SELECT rate_tat, failures, open_until FROM "
-                    "oms_integration_source_throttle WHERE source_id = %s FOR UPDATE",
-                    [self.id],
-                )
-                changes = decide(*cr.fetchone())
-                if changes:
-                    columns = ", ".join(f"{column} = %s" for column in changes)
-                    cr.execute(
-                        f"UPDATE oms_integration_source_throttle SET {columns} "  # noqa: S608
-                        "WHERE source_id = %s",
-                        [*changes.values(), self.id],
-                    )
-        self.invalidate_recordset(["circuit_failures", "circuit_open_until"])
-        return changes
-
-    @contextlib.contextmanager
-    def _oms_throttle_cursor(self):
-        """A cursor of its own, committed at once: the one kept while a batch
-        is sent (``_oms_keep_throttle_cursor``), else a new one. Inside Odoo's
-        test runner, which has one transaction only, a savepoint of the
-        test's cursor."""
-        if getattr(threading.current_thread(), "testing", False):
-            with self.env.cr.savepoint():
-                yield self.env.cr
-            return
-        kept = _KEPT_CURSORS.__dict__.get("by_db", {}).get(self.env.cr.dbname)
-        if kept is None:
-            with self.env.registry.cursor() as cr:
-                yield cr
-            return
-        try:
-            yield kept
-        except BaseException:
-            kept.rollback()
-            raise
-        kept.commit()
-
-    @contextlib.contextmanager
-    def _oms_keep_throttle_cursor(self):
-        """Keep one throttle cursor in this thread while a batch is sent: a
-        cursor taken from the pool for each read of the circuit cost more
-        than the read (each use is still a transaction of its own)."""
-        kept = _KEPT_CURSORS.__dict__.setdefault("by_db", {})
-        dbname = self.env.cr.dbname
-        if dbname in kept or getattr(threading.current_thread(), "testing", False):
-            yield
-            return
-        with self.env.registry.cursor() as cr:
-            kept[dbname] = cr
-            try:
-                yield
-            finally:
-                del kept[dbname]
-
-    def _oms_rate_wait(self):
-        """Take a request slot of the rate limit: 0 when taken, else the
-        seconds to wait before asking again (nothing taken)."""
-        self.ensure_one()
-        if not self.rate_limit:
-            return 0.0
-        result = {}
-
-        def decide(rate_tat, _failures, _open_until):
-            decision = outbound.rate_acquire(
-                rate_tat, fields.Datetime.now(), self.rate_limit
-            )
-            result["wait"] = decision.wait
-            return {"rate_tat": decision.next_tat} if decision.allowed else None
-
-        self._oms_throttle_update(decide)
-        return result["wait"]
-
-    def _oms_take_rate_slot(self, max_sleep=const.MAX_RATE_LIMIT_SLEEP):
-        """Take a slot, sleeping up to ``max_sleep`` seconds for it. Returns 0
-        when taken, else the seconds still to wait (the caller reschedules)."""
-        slept = 0.0
-        while True:
-            wait = self._oms_rate_wait()
-            if not wait:
-                return 0.0
-            if slept + wait > max_sleep:
-                return wait
-            time.sleep(wait)
-            slept += wait
-
-    def _oms_circuit_state(self):
-        """The circuit breaker of status callbacks now (``CircuitState``).
-
-        Read in a transaction of its own, as it is written: the caller's
-        transaction (a batch of the send cron) took its snapshot before this
-        worker or another one opened the circuit, and would send the rest of
-        its batch to a dead endpoint."""
-        self.ensure_one()
-        with self._oms_throttle_cursor() as cr:
-            cr.execute(
-                "SELECT failures, open_until FROM oms_integration_source_throttle "
-                "WHERE source_id = %s",
-                [self.id],
-            )
-            row = cr.fetchone()
-        return outbound.CircuitState(*(row or (0, None)))
-
-    def _oms_circuit_open_until(self):
-        """When the circuit breaker of status callbacks is open: until when."""
-        self.ensure_one()
-        state = self._oms_circuit_state()
-        return state.open_until if state.is_open(fields.Datetime.now()) else None
-
-    def _oms_circuit_wave_size(self, state):
-        """How many status callbacks may be in flight together now, given the
-        circuit ``state``: none while it is open, one probe when half-open."""
-        self.ensure_one()
-        return outbound.wave_size(
-            state,
-            fields.Datetime.now(),
-            self.circuit_threshold,
-            const.OUTBOUND_CONCURRENCY,
-        )
-
-    def _oms_circuit_record(self, success, error=None):
-        """Count a callback's transport outcome (see _oms_circuit_record_many)."""
-        return self._oms_circuit_record_many([(success, error)])
-
-    def _oms_circuit_record_many(self, outcomes):
-        """Count the transport outcomes of callbacks, ``[(success, error)]`` in
-        the order their answers were read, in one short transaction: open the
-        circuit after the threshold of failures in a row, close it on a
-        success. Tells the source's followers when sending pauses and when it
-        resumes. Returns the circuit's state after them."""
-        self.ensure_one()
-        now = fields.Datetime.now()
-        successes = [bool(success) for success, _error in outcomes]
-        seen = {}
-
-        def decide(_tat, failures, open_until):
-            before = outbound.CircuitState(failures, open_until)
-            seen["after"], seen["opened"], seen["resumed"] = (
-                outbound.circuit_after_outcomes(
-                    before,
-                    successes,
-                    now,
-                    self.circuit_threshold,
-                    self.circuit_cooldown,
-                )
-            )
-            after = seen["after"]
-            if (after.failures, after.open_until) == (failures, open_until):
-                return None
-            return {"failures": after.failures, "open_until": after.open_until}
-
-        self._oms_throttle_update(decide)
-        after, opened = seen["after"], seen["opened"]
-        if seen["resumed"]:
-            self.message_post(body=self.env._("Status callbacks resumed."))
-        if opened is not None:
-            self.message_post(
-                body=self.env._(
-                    "Status callbacks paused until %(until)s (UTC): %(count)s "
-                    "failed in a row. Last error: %(error)s. Sending resumes by "
-                    "itself; check the provider's endpoint if it goes on.",
-                    until=fields.Datetime.to_string(after.open_until),
-                    count=after.failures,
-                    error=redaction.redact_text(
-                        str(outcomes[opened][1] or ""),
-                        self._oms_known_secret_values(),
-                    ),
-                )
-            )
-        return after
-
-    def _oms_http_session(self):
-        """The ``requests`` session of this source in this thread (connection
-        reuse; credentials are passed per request, never kept in it)."""
-        self.ensure_one()
-        sessions = _HTTP_SESSIONS.__dict__.setdefault("by_source", {})
-        key = (self.env.cr.dbname, self.id)
-        if key not in sessions:
-            sessions[key] = requests.Session()
-        return sessions[key]
-
-    def _oms_start_request(self, request):
-        """Start sending ``request`` from the pool of sending threads, so that
-        the requests of a batch are in flight together; the next
-        ``_oms_send_request(request)`` returns its answer. The pool threads
-        use ``requests`` only (a session of their own per source), never the
-        database."""
-        self.ensure_one()
-        request[IN_FLIGHT] = sending.submit(
-            (self.env.cr.dbname, self.id),
-            request,
-            const.HTTP_TIMEOUTS,
-            const.OUTBOUND_CONCURRENCY,
-        )
-        return request
-
-    def _oms_has_test_endpoint(self):
-        """Whether the provider accepts a test callback. Providers without
-        one return False: the form hides Send Test Callback, the action
-        refuses, and a test event is never sent."""
-        self.ensure_one()
+        self._oms_check_manager()
+        self.poll_next_run = fields.Datetime.now()
+        self.env.ref("oms_integration.ir_cron_poll_sources").sudo()._trigger()
         return True
-
-    def _oms_no_test_endpoint_message(self):
-        self.ensure_one()
-        provider = dict(self._fields["provider"]._description_selection(self.env)).get(
-            self.provider, self.provider
-        )
-        return self.env._(
-            "%(provider)s has no test endpoint: nothing was sent. Confirm a test "
-            "order of this source to send a real status.",
-            provider=provider,
-        )
-
-    def _oms_send_request(self, request):
-        """Send ``request`` (a dict: method, url, headers, body) with the
-        connect and read timeouts. Returns ``(response, error, duration)``:
-        the answer, or the transport error as text.
-
-        When the request was started already (``_oms_start_request``), this
-        waits for that answer; calling it again sends the request again."""
-        self.ensure_one()
-        in_flight = request.pop(IN_FLIGHT, None)
-        if in_flight is not None:
-            return in_flight.result()
-        return sending.send(self._oms_http_session(), request, const.HTTP_TIMEOUTS)
 
     def action_send_test_callback(self):
         """Send a signed test callback now and show the provider's answer."""
@@ -1780,7 +1351,7 @@ class OmsIntegrationSource(models.Model):
             },
         )
         event._set_processing()
-        exchange = event._oms_send()
+        exchange = self.env["oms.integration.sender"]._oms_send_now(event)
         if event.state != "done":
             # A test is never retried: its answer is shown now and kept.
             event._set_discarded(self.env._("Test callback (not retried)."))
@@ -1791,7 +1362,7 @@ class OmsIntegrationSource(models.Model):
         answer = (
             f"HTTP {exchange.status_code}: {exchange.response_body or ''}"
             if exchange.status_code
-            else exchange.error
+            else exchange.error or (event.last_error or "")
         )
         return {
             "type": "ir.actions.client",
@@ -1804,106 +1375,48 @@ class OmsIntegrationSource(models.Model):
             },
         }
 
-    # === BUSINESS METHODS: QUEUE === #
+    # === BUSINESS METHODS: WEBHOOK LOOK-UP === #
 
     @api.model
     def _oms_find_by_webhook_key(self, webhook_key):
         """The source (archived ones too) whose webhook URL ends with
-        ``webhook_key``, or an empty recordset, with the fields a delivery
-        needs (``_oms_webhook_fields``) read in the same query: reading all
-        of a source's fields cost as much as storing the delivery."""
-        return self._oms_webhook_lookup(webhook_key)[0]
-
-    @api.model
-    def _oms_webhook_lookup(self, webhook_key):
-        """``(source, queue_cron_id)``: the source of ``webhook_key`` as
-        :meth:`_oms_find_by_webhook_key` finds it, and the id of the queue
-        cron that a delivery triggers (``None`` when it is gone), both
-        remembered by the registry: a delivery reads neither."""
-        if not webhook_key:
-            return self.browse(), None
-        # The registry's cache read directly: the decorator's call costs more
-        # than the read itself.
-        cache, key, counter = get_cache_key_counter(
-            self._oms_webhook_source_values, webhook_key
-        )
+        ``webhook_key``, or an empty recordset. The key is checked for its
+        shape before any query (control characters, over-long...), and the
+        id of a known key is remembered by the registry."""
+        if not keys.is_plausible_webhook_key(webhook_key):
+            return self.browse()
         try:
-            source_id, values, queue_cron_id = cache[key]
-            counter.hit += 1
-        except KeyError:
-            try:
-                source_id, values, queue_cron_id = self._oms_webhook_source_values(
-                    webhook_key
-                )
-            except _UnknownWebhookKey:
-                return self.browse(), None
-        source = self.browse(source_id)
-        for name, value in values:
-            self.env.cache.update(source, self._fields[name], [value])
-        return source, queue_cron_id
+            return self.browse(self._oms_webhook_source_id(webhook_key))
+        except _UnknownWebhookKey:
+            return self.browse()
 
     @tools.ormcache("webhook_key")
-    def _oms_webhook_source_values(self, webhook_key):
-        """``(id, ((field, value in cache), ...), queue_cron_id)`` of the
-        source of ``webhook_key``, remembered by the registry: a delivery then
-        reads no source row at all. Any change of these fields, the key, a
-        consent or the set of sources clears it (``write``, ``unlink``,
-        consents), in every worker; so does any change of the records' XML
-        ids (the queue cron's id). An unknown key raises, so that it is not
-        remembered: random keys never fill the cache."""
+    def _oms_webhook_source_id(self, webhook_key):
+        """The id of the source of ``webhook_key``, remembered by the
+        registry; a change of a key or the set of sources clears it in every
+        worker (``write``, ``unlink``). An unknown key raises, so that it is
+        not remembered: random keys never fill the cache."""
         source = (
             self.sudo()
             .with_context(active_test=False)
-            .search_fetch(
-                [("webhook_key", "=", webhook_key)],
-                self._oms_webhook_fields(),
-                limit=1,
-            )
+            .search([("webhook_key", "=", webhook_key)], limit=1)
         )
         if not source:
             raise _UnknownWebhookKey()
-        values = tuple(
-            (name, self.env.cache.get(source, self._fields[name]))
-            for name in self._oms_webhook_fields()
-        )
-        queue_cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
-            const.QUEUE_CRON_XMLID, raise_if_not_found=False
-        )
-        return source.id, values, queue_cron_id or None
+        return source.id
 
-    @api.model
-    def _oms_webhook_fields(self):
-        """The fields of a source read to receive a webhook delivery. Provider
-        addons add the ones their hooks read (any other field still works,
-        read on first use)."""
-        return [
-            "name",
-            "active",
-            "state",
-            "mode",
-            "provider",
-            "company_id",
-            "consent_inbound",
-            "body_size_limit",
-            "timestamp_tolerance",
-            "signing_secret_encrypted",
-            "signing_secret_previous_encrypted",
-            "signing_secret_previous_expiry",
-        ]
-
-    def _oms_count_refusal(self):
-        """Count a refused delivery (401) on the source, race-free."""
+    def _oms_no_test_endpoint_message(self):
         self.ensure_one()
-        self.env.cr.execute(
-            "UPDATE oms_integration_source SET refused_count = "
-            "COALESCE(refused_count, 0) + 1, last_refused_at = %s WHERE id = %s",
-            [fields.Datetime.now(), self.id],
+        provider = dict(self._fields["provider"]._description_selection(self.env)).get(
+            self.provider, self.provider
         )
-        self.invalidate_recordset(["refused_count", "last_refused_at"])
+        return self.env._(
+            "%(provider)s has no test endpoint: nothing was sent. Confirm a test "
+            "order of this source to send a real status.",
+            provider=provider,
+        )
 
-    def _oms_trigger_sending(self):
-        """Ask the status callback cron to run once this transaction commits."""
-        self._oms_trigger_cron("oms_integration.ir_cron_send_statuses")
+    # === BUSINESS METHODS: MAPPING === #
 
     def _oms_carrier_code(self, carrier):
         """The provider's code of ``carrier`` (Mapping Center), else its name."""
@@ -1924,60 +1437,6 @@ class OmsIntegrationSource(models.Model):
             )
         )
         return mapping.external_code or carrier.name
-
-    def _oms_trigger_queue(self):
-        """Ask the queue cron to run soon, when the queue processor is
-        installed."""
-        self._oms_trigger_cron(const.QUEUE_CRON_XMLID)
-
-    @api.model
-    def _oms_trigger_cron(self, xmlid):
-        """What ``ir.cron._trigger()`` does (a trigger row now, the cron
-        workers woken up after the commit), at a fraction of its cost: this
-        runs on the first webhook delivery of a burst (the others find its
-        trigger pending, see ``_oms_pending_trigger_id``). One INSERT instead
-        of an ORM create, and the wake-up call on a connection kept open
-        (:class:`_CronWakeUp`). Like ``_trigger``, nothing for an archived
-        cron. Returns the id of the trigger added, else ``False``.
-        """
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
-            xmlid, raise_if_not_found=False
-        )
-        if not cron_id:
-            return False
-        now = fields.Datetime.now()
-        self.env["ir.cron"].flush_model(["active"])
-        self.env.cr.execute(
-            """
-            INSERT INTO ir_cron_trigger
-                   (cron_id, call_at, create_uid, write_uid, create_date, write_date)
-            SELECT id, %(now)s, %(uid)s, %(uid)s,
-                   now() at time zone 'UTC', now() at time zone 'UTC'
-              FROM ir_cron
-             WHERE id = %(cron)s AND active
-            RETURNING id
-            """,
-            {"now": now, "uid": self.env.uid, "cron": cron_id},
-        )
-        row = self.env.cr.fetchone()
-        if not row:
-            return False
-        dbname = self.env.cr.dbname
-        _LAST_TRIGGERS[dbname, cron_id] = row[0]
-        self.env.cr.postcommit.add(lambda: _CRON_WAKE_UP.notify(dbname))
-        return row[0]
-
-    @api.model
-    def _oms_pending_trigger_id(self, cron_id):
-        """The id of the last trigger of ``cron_id`` that this process added
-        (``None`` if none): while that row exists, the cron has not consumed
-        it and will run, so a webhook delivery adds no other one. Looking for
-        that one row by its id costs the same however many triggers the table
-        holds; looking for any recent trigger of the cron cost a scan of them
-        all, which grew while the cron was not running. If the transaction
-        that added it was rolled back, the row never existed: the next
-        delivery adds one."""
-        return _LAST_TRIGGERS.get((self.env.cr.dbname, cron_id))
 
     # === BUSINESS METHODS: ACCESS === #
 

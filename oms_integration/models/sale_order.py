@@ -152,7 +152,7 @@ class SaleOrder(models.Model):
                 order.message_post(body=reason)
             created |= Event._oms_create_outbound(source, vals)
         if created.filtered(lambda e: e.state == "pending"):
-            created.source_id._oms_trigger_sending()
+            Event._oms_trigger_runners("outbound")
         return created
 
     def _oms_status_body(self, status, picking=None):

@@ -8,4 +8,3 @@ from . import test_mapping
 from . import test_sale_order
 from . import test_secrets
 from . import test_outbound
-from . import test_webhook_store

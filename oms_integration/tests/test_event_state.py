@@ -11,7 +11,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.oms_integration import const
-from odoo.addons.oms_integration.models.oms_integration_event import _REPEAT_INDEXES
+from odoo.addons.oms_integration.models.oms_integration_event import REPEAT_INDEXES
 
 from .common import SIGNING_SECRET, OmsIntegrationCommon
 
@@ -284,7 +284,7 @@ class TestEventRecords(OmsIntegrationCommon):
 
     def test_repeat_index_leaves_events_stored_twice_before_it(self):
         cr = self.env.cr
-        name, column, condition = _REPEAT_INDEXES[0]
+        name, column, condition = REPEAT_INDEXES[0]
         cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
         first = self._create_event(external_order_id="EXT-R")
         twice = self._create_event(payload=first.payload, external_order_id="EXT-R")
@@ -377,7 +377,7 @@ class TestEventRecords(OmsIntegrationCommon):
 
         # No flush here on purpose: the cron may run in the transaction that
         # processed the events (run manually, or after a queue run).
-        self.env["oms.integration.event"]._gc_processed_events()
+        self._run_cron("oms_integration.ir_cron_gc_processed_events")
 
         self.assertFalse(old_done.exists())
         self.assertFalse(old_discarded.exists())

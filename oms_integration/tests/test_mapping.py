@@ -78,11 +78,15 @@ class TestMapping(OmsIntegrationCommon):
         self.assertEqual(mapping.state, "unmapped")
         self.assertEqual(mapping.kind, "product")
         self.assertEqual(mapping.external_name, "New Product")
-        self.assertEqual(mapping.seen_count, 1)
-        self.assertTrue(mapping.last_seen_at)
+        self.assertTrue(mapping.first_seen_at)
+        self.env.flush_all()
+        write_date = mapping.write_date
 
         self.assertIsNone(self.Mapping._oms_resolve(self.source, "product", " NEW-42 "))
-        self.assertEqual(mapping.seen_count, 2)
+        self.env.flush_all()
+        self.assertEqual(
+            mapping.write_date, write_date, "Resolving a known code writes nothing."
+        )
         self.assertEqual(
             self.Mapping.search_count(
                 [("source_id", "=", self.source.id), ("external_code", "=", "NEW-42")]
@@ -97,7 +101,6 @@ class TestMapping(OmsIntegrationCommon):
         self.assertEqual(
             self.Mapping._oms_resolve(self.source, "product", "NEW-42"), self.product
         )
-        self.assertEqual(mapping.seen_count, 3)
 
     def test_resolve_ignores_empty_codes_and_other_sources(self):
         self._map_product("SP001")

@@ -53,6 +53,11 @@ def _payload(order_id="Q-1001", event_type="order.created", **order_overrides):
     return {"type": event_type, "order": order}
 
 
+class _WorkerKilled(BaseException):
+    """Stands for a worker killed by the system: not an ``Exception``, so no
+    handler of ours records anything."""
+
+
 @tagged("post_install", "-at_install")
 class TestQueueProcessing(OmsIntegrationCommon):
     @classmethod
@@ -108,8 +113,6 @@ class TestQueueProcessing(OmsIntegrationCommon):
                 "user_id": cls.salesman.id,
             }
         )
-        cls.Event = cls.env["oms.integration.event"]
-
     # === HELPERS === #
 
     def _receive(self, payload, source=None, delivery_id=None):
@@ -125,16 +128,8 @@ class TestQueueProcessing(OmsIntegrationCommon):
             },
         )
 
-    def _run_queue(self):
-        return self.Event._cron_process_queue(time_budget=30, commit=False)
-
     def _order_of(self, external_id, source=None):
-        return self.env["sale.order"].search(
-            [
-                ("oms_source_id", "=", (source or self.queue_source).id),
-                ("oms_external_id", "=", external_id),
-            ]
-        )
+        return super()._order_of(source or self.queue_source, external_id)
 
     # === CREATION === #
 
@@ -433,7 +428,7 @@ class TestQueueProcessing(OmsIntegrationCommon):
             delivery_id="v2",
         )
         other = self._receive(_payload("Q-2002"), delivery_id="o1")
-        claimed = self.Event._oms_claim(10)
+        claimed = self.Event._oms_claim("inbound", 10)
         self.assertEqual(claimed, first | other)
         self.assertEqual(second.state, "pending")
 
@@ -452,29 +447,67 @@ class TestQueueProcessing(OmsIntegrationCommon):
     def test_expired_lease_is_claimed_again_and_the_attempt_counts(self):
         event = self._receive(_payload())
         with freeze_time("2030-01-01 10:00:00"):
-            self.Event._oms_claim(10)
+            self.Event._oms_claim("inbound", 10)
         self.assertEqual(event.state, "processing")
         self.assertEqual(event.attempts, 1)
         # The worker was killed: nothing happens before the lease ends...
         with freeze_time("2030-01-01 10:04:00"):
-            self.assertFalse(self.Event._oms_claim(10))
+            self.assertFalse(self.Event._oms_claim("inbound", 10))
         # ...and after it, another worker takes the event over.
         with freeze_time("2030-01-01 10:06:00"):
             self._run_queue()
         self.assertEqual(event.state, "done", event.last_error)
         self.assertEqual(event.attempts, 2)
 
-    def test_a_claim_takes_expired_leases_then_due_events_up_to_its_limit(self):
+    def test_an_expired_lease_is_claimed_alone_then_due_events_up_to_the_limit(self):
         stuck = self._receive(_payload("Q-STUCK"))
         with freeze_time("2030-01-01 10:00:00"):
-            self.Event._oms_claim(10)
+            self.Event._oms_claim("inbound", 10)
             waiting = [self._receive(_payload(f"Q-DUE-{n}")) for n in range(3)]
         with freeze_time("2030-01-01 10:06:00"):
-            claimed = self.Event._oms_claim(2)
-        self.assertEqual(claimed, stuck | waiting[0])
+            claimed = self.Event._oms_claim("inbound", 2)
+            self.assertEqual(claimed, stuck, "An expired lease is retried alone.")
+            self.assertEqual(stuck.attempts, 2)
+            claimed = self.Event._oms_claim("inbound", 2)
+        self.assertEqual(claimed, waiting[0] | waiting[1])
         self.assertEqual(set(claimed.mapped("state")), {"processing"})
-        self.assertEqual(stuck.attempts, 2)
-        self.assertEqual([e.state for e in waiting[1:]], ["pending", "pending"])
+        self.assertEqual(waiting[2].state, "pending")
+
+    def test_a_poison_event_is_dead_lettered_alone_after_a_killed_batch(self):
+        """A worker killed in the middle of a batch (time or memory limit):
+        every event of the batch loses its lease at once. Each is then tried
+        alone, so only the one that kills its worker every time is
+        dead-lettered; the others are applied once."""
+        self.queue_source.max_attempts = 3
+        events = [self._receive(_payload(f"Q-BATCH-{n}")) for n in range(3)]
+        poison = events[1]
+        moment = "2030-01-01 10:00:00"
+        with freeze_time(moment):
+            self.assertEqual(len(self.Event._oms_claim("inbound", 10)), 3)
+        builder = type(self.env["oms.integration.order.builder"])
+        apply = builder._oms_apply
+
+        def kills_its_worker(self, event, order):
+            if event == poison:
+                # What a killed worker leaves: nothing committed, the lease.
+                raise _WorkerKilled()
+            return apply(self, event, order)
+
+        minutes = 6
+        with patch.object(builder, "_oms_apply", kills_its_worker):
+            for _run in range(6):
+                with freeze_time(f"2030-01-01 10:{minutes:02d}:00"):
+                    try:
+                        self._run_queue()
+                    except _WorkerKilled:
+                        pass
+                minutes += 6
+        self.assertEqual(poison.state, "dead")
+        self.assertIn("lease expired", poison.last_error)
+        self.assertEqual(poison.dead_letter_ids.reason, "exhausted")
+        for event in events[:1] + events[2:]:
+            self.assertEqual(event.state, "done", event.last_error)
+            self.assertEqual(len(self._order_of(event.external_order_id)), 1)
 
     def test_transient_failure_is_retried_with_backoff(self):
         event = self._receive(_payload())
@@ -491,7 +524,8 @@ class TestQueueProcessing(OmsIntegrationCommon):
             self.assertGreaterEqual(delay, timedelta(seconds=30))
             self.assertLessEqual(delay, timedelta(seconds=60))
             # Not due yet: the queue leaves it alone.
-            self.assertEqual(self._run_queue(), 0)
+            self._run_queue()
+            self.assertEqual(event.state, "failed")
         with freeze_time("2030-01-01 10:01:01"):
             self._run_queue()
         self.assertEqual(event.state, "done", event.last_error)

@@ -1,22 +1,20 @@
 """The inbound webhook contract, through real HTTP on the test server."""
 
 import json
-import os
-import select
 import time
 from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2
-from cryptography.fernet import Fernet
+import requests
 
-from odoo import fields, sql_db
+from odoo import fields
 from odoo.tests import HttpCase, tagged
-from odoo.tools import config, mute_logger
+from odoo.tools import mute_logger
 
-from odoo.addons.oms_integration import const
 from odoo.addons.oms_integration.lib import signatures
-from odoo.addons.oms_integration.models import oms_integration_source
+
+from .common import OmsTestMixin
 
 SECRET = "whsec_" + "dGVzdC1zaWduaW5nLXNlY3JldC0xMjM0NTY3ODkwYWJj"
 PREVIOUS_SECRET = "whsec_" + "cHJldmlvdXMtc2lnbmluZy1zZWNyZXQtOTg3NjU0MzIx"
@@ -43,21 +41,10 @@ def _order_payload(order_id="EXT-1001", **overrides):
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookContract(HttpCase):
+class TestWebhookContract(OmsTestMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        env_without_key = {
-            k: v for k, v in os.environ.items() if k != const.SECRET_KEY_ENV_VAR
-        }
-        cls.startClassPatcher(patch.dict(os.environ, env_without_key, clear=True))
-        cls.startClassPatcher(
-            patch.dict(
-                config.options,
-                {const.SECRET_KEY_CONFIG_OPTION: Fernet.generate_key().decode()},
-            )
-        )
-        cls.Event = cls.env["oms.integration.event"]
         cls.source = cls.env["oms.integration.source"].create(
             {"name": "Web shop", "mode": "webhook"}
         )
@@ -97,8 +84,8 @@ class TestWebhookContract(HttpCase):
             f"/oms/webhook/{source.webhook_key}", data=body, headers=all_headers
         )
 
-    def _events(self):
-        return self.Event.search([("source_id", "=", self.source.id)])
+    def _events(self, source=None):
+        return super()._events(source or self.source)
 
     # === TESTS === #
 
@@ -392,8 +379,7 @@ class TestWebhookContract(HttpCase):
         self.assertGreater(len(names), 15)
         self.env.invalidate_all()
         [fast_values] = fast.sudo().read(names)
-        # Sent by the source, not by an Odoo user; the source's company.
-        self.assertFalse(fast.create_uid or fast.write_uid)
+        # The source's company.
         self.assertEqual(fast.company_id, self.source.company_id)
         self.assertTrue(fast.received_at and fast.next_attempt_at)
         self.assertFalse(self.Event.search([("id", "=", fast.id)]).message_ids)
@@ -468,9 +454,6 @@ class TestWebhookContract(HttpCase):
         self._queue_triggers().unlink()
         self.assertEqual(self._post(_order_payload("EXT-3")).status_code, 202)
         self.assertEqual(len(self._queue_triggers()), 1)
-        # Not coalesced: other callers add their trigger each time.
-        self.source._oms_trigger_queue()
-        self.assertEqual(len(self._queue_triggers()), 2)
         # An archived cron gets none, as with ir.cron._trigger.
         self._queue_triggers().unlink()
         self.env.ref("oms_integration.ir_cron_process_queue").active = False
@@ -492,38 +475,123 @@ class TestWebhookContract(HttpCase):
         self.assertEqual(self._post(_order_payload("EXT-4")).status_code, 202)
         self.assertEqual(len(self._queue_triggers()), 1)
 
-    def test_trigger_wakes_the_cron_workers_after_the_commit(self):
-        with patch.object(oms_integration_source._CRON_WAKE_UP, "notify") as notify:
-            self.assertTrue(
-                self.source._oms_trigger_cron("oms_integration.ir_cron_process_queue")
-            )
-            notify.assert_not_called()
-            self.env.cr.postcommit.run()
-        notify.assert_called_once_with(self.env.cr.dbname)
+    def test_the_stored_delivery_becomes_a_sale_order_through_the_runner(self):
+        self.env["product.product"].create(
+            {"name": "Nuoc suoi", "default_code": "SP001", "list_price": 1}
+        )
+        self.source.write({"partner_policy": "match_create", "product_policy": "match"})
+        vnd = self.env.ref("base.VND")
+        vnd.active = True
+        self.source.pricelist_id = self.env["product.pricelist"].create(
+            {"name": "VND", "currency_id": vnd.id}
+        )
+        response = self._post(_order_payload("EXT-RUN"))
+        self.assertEqual(response.status_code, 202, response.text)
+        self._run_queue()
+        event = self.Event.browse(response.json()["event_id"])
+        self.assertEqual(event.state, "done", event.last_error)
+        self.assertEqual(event.sale_order_id.oms_external_id, "EXT-RUN")
 
-    def test_wake_up_call_reaches_a_listening_cron_worker(self):
-        _dbname, info = sql_db.connection_info_for("postgres")
-        listener = psycopg2.connect(**info)
-        listener.autocommit = True
-        wake_up = oms_integration_source._CronWakeUp()
-        try:
-            with listener.cursor() as cr:
-                cr.execute("LISTEN cron_trigger")
-            for attempt in range(2):
-                self.assertTrue(wake_up.notify(self.env.cr.dbname))
-                self.assertEqual(self._next_notification(listener), self.env.cr.dbname)
-                # The connection kept open may be closed by the server.
-                if attempt == 0:
-                    wake_up._connection.close()
-        finally:
-            wake_up._close()
-            listener.close()
+    # === HOSTILE INPUT AND FAULTS === #
 
-    def _next_notification(self, connection, timeout=5):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            connection.poll()
-            if connection.notifies:
-                return connection.notifies.pop(0).payload
-            select.select([connection], [], [], 0.2)
-        return None
+    def test_a_key_with_control_characters_is_not_found_before_any_query(self):
+        Source = type(self.env["oms.integration.source"])
+        with patch.object(
+            Source, "_oms_webhook_source_id", side_effect=AssertionError("queried")
+        ):
+            for key in ("%00abc", "abc%0Adef", "x" * 500, "%C3%A9t%C3%A9"):
+                with self.subTest(key):
+                    response = self.url_open(f"/oms/webhook/{key}", data=b"{}")
+                    self.assertEqual(response.status_code, 404, response.text)
+                    self.assertEqual(response.json(), {"status": "not_found"})
+
+    def test_a_body_that_is_not_utf8_is_rejected_at_receipt_and_kept(self):
+        raw = json.dumps(_order_payload("EXT-UTF16")).encode("utf-16")
+        response = self._post(None, raw=raw)
+        self.assertEqual(response.status_code, 422, response.text)
+        self.assertEqual(response.json()["errors"][0]["path"], "$")
+        self.assertIn("UTF-8", response.json()["errors"][0]["message"])
+        [event] = self._events()
+        self.assertEqual(event.state, "failed")
+
+    def test_a_timestamp_of_hundreds_of_digits_is_unauthorized(self):
+        body = json.dumps(_order_payload()).encode()
+        headers = {
+            "webhook-id": "msg_long_ts",
+            "webhook-timestamp": "9" * 300,
+            "webhook-signature": "v1,AAAA",
+        }
+        response = self.url_open(
+            f"/oms/webhook/{self.source.webhook_key}", data=body, headers=headers
+        )
+        self.assertEqual(response.status_code, 401, response.text)
+
+    def test_deeply_nested_json_is_rejected_fast(self):
+        raw = b"[" * 100000 + b"]" * 100000
+        self.source.body_size_limit = 300000
+        response = self._post(None, raw=raw)
+        self.assertEqual(response.status_code, 422, response.text)
+        [event] = self._events()
+        self.assertEqual(event.state, "failed")
+        # The event's form shows it without recursing into it.
+        self.assertTrue(event.payload_display)
+
+    def test_an_over_long_webhook_id_is_rejected_with_its_path(self):
+        response = self._post(_order_payload("EXT-LONG-ID"), msg_id="m" * 3000)
+        self.assertEqual(response.status_code, 422, response.text)
+        paths = [error["path"] for error in response.json()["errors"]]
+        self.assertIn("headers.webhook-id", paths)
+
+    def test_a_chunked_body_over_the_limit_is_too_large_without_reading_it_all(self):
+        self.source.body_size_limit = 1000
+        read = []
+
+        def chunks():
+            for _index in range(100):
+                read.append(1)
+                yield b"x" * 1000
+
+        response = requests.post(
+            f"{self.base_url()}/oms/webhook/{self.source.webhook_key}",
+            data=chunks(),
+            timeout=30,
+        )
+        self.assertEqual(response.status_code, 413, response.text)
+        self.assertFalse(self._events())
+
+    def test_a_database_that_cannot_be_reached_is_503_with_retry_after(self):
+        Receiver = type(self.env["oms.integration.receiver"])
+        for error in (
+            psycopg2.OperationalError("server closed the connection unexpectedly"),
+            psycopg2.InterfaceError("connection already closed"),
+        ):
+            with (
+                self.subTest(type(error).__name__),
+                patch.object(Receiver, "_oms_accept_delivery", side_effect=error),
+                mute_logger("odoo.addons.oms_integration.controllers.main"),
+            ):
+                response = self._post(_order_payload("EXT-DOWN"))
+                self.assertEqual(response.status_code, 503, response.text)
+                self.assertEqual(response.json(), {"status": "unavailable"})
+                self.assertTrue(response.headers.get("Retry-After"))
+        self.assertFalse(self._events())
+
+    def test_a_serialization_failure_is_left_to_odoo_which_runs_it_again(self):
+        Receiver = type(self.env["oms.integration.receiver"])
+        insert = Receiver._oms_insert_order
+        calls = []
+
+        def conflicting_once(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise psycopg2.errors.SerializationFailure("concurrent update")
+            return insert(self, *args, **kwargs)
+
+        with (
+            patch.object(Receiver, "_oms_insert_order", conflicting_once),
+            mute_logger("odoo.service.model"),
+        ):
+            response = self._post(_order_payload("EXT-AGAIN"))
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(len(calls), 2, "Odoo ran the request again, body and all.")
+        self.assertEqual(len(self._events()), 1)

@@ -71,7 +71,7 @@ class OmsIntegrationSource(models.Model):
     # Write-only secret inputs (the core's secret helper encrypts them).
     mobiwork_token_key = fields.Char(
         compute="_compute_secret_inputs",
-        inverse="_inverse_mobiwork_token_key",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
         help="The tokenkey: sent on every call to Mobiwork's ERP API, and "
         "expected on Mobiwork's deliveries in tokenkey mode.",
@@ -79,7 +79,7 @@ class OmsIntegrationSource(models.Model):
     mobiwork_read_api_token = fields.Char(
         string="Mobiwork Read API Token",
         compute="_compute_secret_inputs",
-        inverse="_inverse_mobiwork_read_api_token",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
     )
     mobiwork_token_key_encrypted = fields.Char(groups="base.group_system", copy=False)
@@ -96,20 +96,6 @@ class OmsIntegrationSource(models.Model):
         "complete polling run: the next run starts from its Vietnam day, minus "
         "the polling overlap.",
     )
-
-    # === COMPUTE METHODS === #
-
-    @api.depends(*const.SECRET_FIELDS.values())
-    def _compute_secrets_set(self):
-        return super()._compute_secrets_set()
-
-    # === INVERSE METHODS === #
-
-    def _inverse_mobiwork_token_key(self):
-        self._oms_store_secret_inputs("mobiwork_token_key")
-
-    def _inverse_mobiwork_read_api_token(self):
-        self._oms_store_secret_inputs("mobiwork_read_api_token")
 
     # === CONSTRAINT METHODS === #
 
@@ -172,13 +158,6 @@ class OmsIntegrationSource(models.Model):
         return dict(super()._oms_secret_fields(), **const.SECRET_FIELDS)
 
     @api.model
-    def _oms_webhook_fields(self):
-        # What the webhook hooks below read (the token scheme).
-        return super()._oms_webhook_fields() + [
-            "mobiwork_auth_mode",
-            "mobiwork_token_key_encrypted",
-        ]
-
     def _oms_get_activation_problems(self):
         problems = super()._oms_get_activation_problems()
         if self.provider != const.PROVIDER_CODE:
@@ -234,16 +213,15 @@ class OmsIntegrationSource(models.Model):
         return bool(self.sudo().mobiwork_token_key_encrypted)
 
     def _oms_parse_delivery(self, body):
-        # The default parser refuses other providers: decide before calling it.
+        result = super()._oms_parse_delivery(body)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_parse_delivery(body)
-        self.ensure_one()
+            return result
         return parser.parse_delivery(body).as_parse_result()
 
     def _oms_split_delivery(self, body):
+        split = super()._oms_split_delivery(body)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_split_delivery(body)
-        self.ensure_one()
+            return split
         delivery = parser.parse_delivery(body)
         items = [
             normalize.DeliveryItem(item.raw, item.result, item.index, item.external_id)
@@ -261,24 +239,15 @@ class OmsIntegrationSource(models.Model):
         digest = hashlib.sha256(item.raw.encode()).hexdigest()[:16]
         return f"mobiwork:{item.external_id or '-'}:{digest}"
 
-    def _oms_poll(self, commit=False, max_pages=50):
-        if self.provider != const.PROVIDER_CODE:
-            return super()._oms_poll(commit=commit, max_pages=max_pages)
-        # Every page of one run reads the same window, up to the run's start.
-        run = self.with_context(mobiwork_poll_until=fields.Datetime.now())
-        return super(OmsIntegrationSource, run)._oms_poll(
-            commit=commit, max_pages=max_pages
-        )
-
     def _oms_fetch_page(self, since, page):
-        # The default polling API refuses other providers: decide first.
+        result = super()._oms_fetch_page(since, page)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_fetch_page(since, page)
-        self.ensure_one()
+            return result
         # The read API filters by creation day, so the core's cursor (the
         # newest updated_at, often absent) cannot bound it: the window starts
         # at the last moment a complete run read up to, minus the overlap.
-        until = self.env.context.get("mobiwork_poll_until") or fields.Datetime.now()
+        # Every page of one run reads the same window, up to the run's start.
+        until = self.env.context.get("oms_poll_started_at") or fields.Datetime.now()
         checked = self.mobiwork_poll_checked_until
         start = checked - timedelta(seconds=self.poll_overlap or 0) if checked else None
         url = f"{(self.api_base_url or '').rstrip('/')}{parser.READ_API_SALE_PATH}"
@@ -318,25 +287,19 @@ class OmsIntegrationSource(models.Model):
         return {"Authorization": f"Basic {base64.b64encode(pair).decode()}"}
 
     def _oms_is_status_regression(self, previous_status, new_status):
+        regression = super()._oms_is_status_regression(previous_status, new_status)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_is_status_regression(previous_status, new_status)
+            return regression
         if previous_status == "delivered" and new_status == const.STATUS_GOODS_ISSUED:
             return False  # the next delivery of a partly delivered order
         return status_lib.is_regression(
             previous_status, new_status, order=const.STATUS_ORDER
         )
 
-    def _oms_has_test_endpoint(self):
-        # Mobiwork has no test endpoint.
-        if self.provider != const.PROVIDER_CODE:
-            return super()._oms_has_test_endpoint()
-        return False
-
     def _oms_build_status_request(self, event):
-        # The default request refuses other providers: decide first.
+        request = super()._oms_build_status_request(event)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_build_status_request(event)
-        self.ensure_one()
+            return request
         token = self._oms_get_secret("mobiwork_token_key")
         if not token:
             raise OmsProcessingError(
