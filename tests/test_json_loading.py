@@ -140,9 +140,22 @@ def test_brackets_inside_strings_do_not_count():
         json.dumps(["[" * 10_000, "{" * 10_000]),
         json.dumps({"note": 'a "quoted" [[[[' * 1000}),
         json.dumps(["\\" * 99 + "[[[[" * 100]),
+        json.dumps(["", "[" * 200, "", "x", "]" * 200, "", ""]),
+        json.dumps({"": ["", {"": "{" * 100}], "a": '\\"[' * 100}),
     ):
         data, issue = normalize.load_json(text)
         assert issue is None and data == json.loads(text)
+
+
+def test_brackets_inside_strings_do_not_hide_real_depth():
+    depth = normalize.MAX_JSON_DEPTH + 1
+    for text in (
+        '["]", ' * depth + "1" + "]" * depth,
+        '[{"a": "]}", "b": ' * depth + "1" + "}]" * depth,
+        '["\\\\", ' * depth + "1" + "]" * depth,  # a string of one backslash
+    ):
+        assert json.loads(text)  # valid JSON, just too deep
+        assert normalize.load_json(text)[1].message == normalize.TOO_DEEP_MESSAGE
 
 
 def test_a_delivery_with_many_lines_is_read_as_before():

@@ -211,8 +211,6 @@ def _too_deep(text):
     pairs removed once per level. Text that is not JSON may be told either
     way: json.loads refuses it after (without recursing much deeper than
     the bound)."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return False  # the common case: too few brackets to be too deep
     if "\\" in text:
         # Escaped backslashes, then escaped quotes: what is left of a
         # backslash can no longer hide the quote that ends a string.
@@ -220,8 +218,15 @@ def _too_deep(text):
     quotes_and_brackets = text.encode("utf-8", "surrogatepass").translate(
         None, _NOT_QUOTE_OR_BRACKET
     )
+    opening = quotes_and_brackets.count(b"[") + quotes_and_brackets.count(b"{")
+    if opening <= MAX_JSON_DEPTH:
+        return False  # the common case: too few brackets to be too deep
+    # Two quotes side by side hold no bracket between them, inside a string
+    # or outside: dropped, the others still alternate (start, end, start).
+    quoted = quotes_and_brackets.replace(b'""', b"")
     # Strings alternate with what is outside them: keep the even parts.
-    brackets = b"".join(quotes_and_brackets.split(b'"')[::2]).translate(_AS_PARENTHESES)
+    brackets = b"".join(quoted.split(b'"')[::2]) if b'"' in quoted else quoted
+    brackets = brackets.translate(_AS_PARENTHESES)
     for _level in range(MAX_JSON_DEPTH):
         if _TOO_DEEP_RUN in brackets:
             return True
@@ -748,13 +753,25 @@ class _Collector:
             )
         return number
 
-    def code(self, value, path):
+    def code(self, value, where, key):
         """``value`` (text already read) when it fits an indexed id or code,
-        else "" after recording why (:data:`MAX_ID_LENGTH`)."""
+        else "" after recording why (:data:`MAX_ID_LENGTH`) at
+        ``where.key``."""
         if len(value) > MAX_ID_LENGTH:
-            self.error(path, ID_TOO_LONG_MESSAGE)
+            self.error(f"{where}.{key}", ID_TOO_LONG_MESSAGE)
             return ""
         return value
+
+    def check_codes(self, data, keys, where):
+        """The checks of :meth:`code` on ``data``'s ``keys``, for a check
+        that does not keep them: ASCII text within the bound is not even
+        read as text (text() would only strip it)."""
+        for key in keys:
+            raw = data.get(key)
+            if raw is not None and not (
+                type(raw) is str and len(raw) <= MAX_ID_LENGTH and raw.isascii()
+            ):
+                self.code(text(raw), where, key)
 
     def when(self, data, key, where):
         if not isinstance(data, dict) or data.get(key) in (None, ""):
@@ -780,7 +797,7 @@ def _customer(collector, data, path, required=True, build=True):
         name = collector.required_text(data, "name", path)
     else:
         external_id, name = text(data.get("id")), text(data.get("name"))
-    external_id = collector.code(external_id, f"{path}.id")
+    external_id = collector.code(external_id, path, "id")
     if not build:
         return None
     return NormalizedCustomer(
@@ -807,6 +824,10 @@ def _tax_rate(value):
     return f"{rate.normalize():f}"
 
 
+# The codes of a line the Mapping Center looks up (and its id): bounded.
+_LINE_CODES = ("id", "uom", "warehouse", "promotion_code")
+
+
 def _line(collector, data, path, index, build=True):
     """One line of an order: a ``NormalizedLine``, or None when it is not an
     object or when only checked (``build`` false: the same checks, nothing
@@ -822,8 +843,8 @@ def _line(collector, data, path, index, build=True):
         product_id, sku = text(product.get("id")), text(product.get("sku"))
         if not product_id and not sku:
             collector.error(f"{path}.product", "needs an id or a sku")
-        product_id = collector.code(product_id, f"{path}.product.id")
-        sku = collector.code(sku, f"{path}.product.sku")
+        product_id = collector.code(product_id, f"{path}.product", "id")
+        sku = collector.code(sku, f"{path}.product", "sku")
     quantity = collector.amount(data, "quantity", path, minimum=0, strict_min=True)
     if quantity is None and data.get("quantity") is None:
         collector.error(f"{path}.quantity", "is required")
@@ -841,13 +862,10 @@ def _line(collector, data, path, index, build=True):
     if isinstance(tax_rate, bool | dict | list):
         collector.error(f"{path}.tax_rate", "must be a rate such as 8 or 10")
         tax_rate = None
-    # The codes the Mapping Center looks up, checked even when not built.
-    codes = {
-        key: collector.code(text(data.get(key)), f"{path}.{key}")
-        for key in ("id", "uom", "warehouse", "promotion_code")
-    }
     if not build:
+        collector.check_codes(data, _LINE_CODES, path)
         return None
+    codes = {key: collector.code(text(data.get(key)), path, key) for key in _LINE_CODES}
     return NormalizedLine(
         external_id=codes["id"] or str(index + 1),
         product_external_id=product_id,
@@ -914,7 +932,7 @@ def parse_compatible(body, check_only=False):
 
     # Read in this order, so that the errors come in it.
     external_id = collector.code(
-        collector.required_text(order, "id", "order"), "order.id"
+        collector.required_text(order, "id", "order"), "order", "id"
     )
     updated_at = collector.when(order, "updated_at", "order")
     date_order = collector.when(order, "date_order", "order")
@@ -932,9 +950,9 @@ def parse_compatible(body, check_only=False):
     salesperson = order.get("salesperson")
     salesperson = salesperson if isinstance(salesperson, dict) else {}
     salesperson_code = collector.code(
-        text(salesperson.get("id")), "order.salesperson.id"
+        text(salesperson.get("id")), "order.salesperson", "id"
     )
-    carrier_code = collector.code(text(order.get("carrier")), "order.carrier")
+    carrier_code = collector.code(text(order.get("carrier")), "order", "carrier")
     shipping_amount = collector.amount(
         order, "shipping_amount", "order", Decimal(0), minimum=0
     )

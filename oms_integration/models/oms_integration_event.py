@@ -182,7 +182,9 @@ class OmsIntegrationEvent(models.Model):
         )
         row = cr.fetchone()
         if row and not re.search(r"\bid > ", row[0]):
-            cr.execute(SQL("DROP INDEX IF EXISTS oms_integration_event_inbound_order_idx"))
+            cr.execute(
+                SQL("DROP INDEX IF EXISTS oms_integration_event_inbound_order_idx")
+            )
             return
         cr.execute(
             SQL(
@@ -227,8 +229,9 @@ class OmsIntegrationEvent(models.Model):
         if last_repeated:
             _logger.warning(
                 "%s versions of external orders were stored more than once by "
-                "an earlier version (by %s): the unique index covers the events "
-                "after id %s.",
+                "an earlier version (by %s): a delivery repeating an event up to "
+                "id %s is stored again and then skipped by the queue, later "
+                "ones are answered as duplicates.",
                 repeated,
                 column,
                 last_repeated,
@@ -680,9 +683,11 @@ class OmsIntegrationEvent(models.Model):
         """One event of ``direction`` whose lease expired, claimed alone; one
         out of attempts goes to the dead-letter queue instead."""
         while True:
+            self.flush_model()
             self.env.cr.execute(
                 SQL(
-                    "%s ORDER BY event.lease_until LIMIT 1 FOR UPDATE OF event SKIP LOCKED",
+                    "%s ORDER BY event.lease_until LIMIT 1 "
+                    "FOR UPDATE OF event SKIP LOCKED",
                     self._oms_ready_query(direction, now, "expired"),
                 )
             )
@@ -874,7 +879,7 @@ class OmsIntegrationEvent(models.Model):
                 waiting=True,
             )
         parsed = source._oms_parse_delivery((self.sudo().payload or "").encode())
-        if parsed is None:
+        if not parsed:
             raise OmsProcessingError(
                 self.env._(
                     "The provider %(provider)s has no parser: this order cannot "
@@ -908,8 +913,7 @@ class OmsIntegrationEvent(models.Model):
                     order=self.external_order_id,
                 ),
                 hint=self.env._(
-                    "Ask the provider to send the order again, then discard "
-                    "this event."
+                    "Ask the provider to send the order again, then discard this event."
                 ),
             )
         builder = self.env["oms.integration.order.builder"]
@@ -985,7 +989,7 @@ class OmsIntegrationEvent(models.Model):
         sources = self.env["oms.integration.source"].with_context(active_test=False)
         now = fields.Datetime.now()
         deleted = 0
-        for source in sources.search([]):
+        for source in sources.search([("retention_days", ">", 0)]):
             limit = now - timedelta(days=source.retention_days)
             while True:
                 old = self.sudo().search(

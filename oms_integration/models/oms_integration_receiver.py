@@ -65,7 +65,9 @@ class OmsIntegrationReceiver(models.AbstractModel):
         ``(http_status, answer)``. The body is decoded once, by one rule
         (UTF-8 JSON), before anything else reads it."""
         delivery_id = signatures.header(headers, "webhook-id")
-        issues = [issue for issue in [normalize.check_delivery_id(delivery_id)] if issue]
+        issues = [
+            issue for issue in [normalize.check_delivery_id(delivery_id)] if issue
+        ]
         _text, decode_issue = normalize.decode_body(body)
         if decode_issue:
             issues.append(decode_issue)
@@ -254,22 +256,25 @@ class OmsIntegrationReceiver(models.AbstractModel):
             limit=1,
         ):
             return Event.browse()
-        return self._oms_store_delivery(
-            source,
-            {
-                "delivery_id": delivery_id,
-                "external_order_id": item.external_id or False,
-                "payload": item.raw,
-                "payload_hash": payload_hash,
-                "headers": headers,
-                "state": "failed",
-                "next_attempt_at": False,
-                "last_error": "\n".join(
-                    f"{e.path}: {e.message}" for e in item.result.errors
-                ),
-                "error_hint": self._oms_invalid_hint(),
-            },
-        ) or Event.browse()
+        return (
+            self._oms_store_delivery(
+                source,
+                {
+                    "delivery_id": delivery_id,
+                    "external_order_id": item.external_id or False,
+                    "payload": item.raw,
+                    "payload_hash": payload_hash,
+                    "headers": headers,
+                    "state": "failed",
+                    "next_attempt_at": False,
+                    "last_error": "\n".join(
+                        f"{e.path}: {e.message}" for e in item.result.errors
+                    ),
+                    "error_hint": self._oms_invalid_hint(),
+                },
+            )
+            or Event.browse()
+        )
 
     @api.model
     def _oms_invalid_hint(self):
@@ -373,7 +378,7 @@ class OmsIntegrationReceiver(models.AbstractModel):
         page, fetched, stored = 1, 0, 0
         while page and page <= max_pages:
             fetched_page = source._oms_fetch_page(since, page)
-            if fetched_page is None:
+            if not fetched_page:
                 raise OmsProcessingError(
                     self.env._(
                         "The provider %(provider)s cannot be polled.",

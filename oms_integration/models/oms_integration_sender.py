@@ -62,8 +62,7 @@ class OmsIntegrationSender(models.AbstractModel):
                 self._oms_send_batch(source, source_events)
             elif source.active and source.state == "paused" and source.outbound_enabled:
                 source_events._oms_defer(
-                    fields.Datetime.now()
-                    + timedelta(seconds=source.retry_base_delay),
+                    fields.Datetime.now() + timedelta(seconds=source.retry_base_delay),
                     refusal,
                 )
             else:
@@ -93,9 +92,7 @@ class OmsIntegrationSender(models.AbstractModel):
             return
         now = fields.Datetime.now()
         state = Throttle._oms_of(source)._oms_circuit()
-        allowed = outbound.wave_size(
-            state, now, source.circuit_threshold, len(waiting)
-        )
+        allowed = outbound.wave_size(state, now, source.circuit_threshold, len(waiting))
         if not allowed:
             self._oms_defer(
                 waiting,
@@ -107,22 +104,33 @@ class OmsIntegrationSender(models.AbstractModel):
             source, min(allowed, len(waiting)), const.OUTBOUND_BATCH_SECONDS
         )
         if len(moments) < len(waiting):
-            later = waiting[len(moments) :]
-            waiting = waiting[: len(moments)]
+            # The rest waits for its slot (rate limit) or for the answers of
+            # these (circuit breaker): back to the queue, not an attempt.
+            later, waiting = waiting[len(moments) :], waiting[: len(moments)]
             self._oms_defer(
                 later,
-                fields.Datetime.now() + timedelta(seconds=1),
-                self.env._("Rate limit of the source reached: sent a moment later.")
-                if len(moments) == allowed or allowed >= len(built)
-                else self.env._("Sent after the next answer (circuit breaker)."),
+                Throttle._oms_of(source).rate_tat or fields.Datetime.now(),
+                self.env._("Sent with a later batch (rate limit or circuit breaker)."),
             )
         failures_left = (
             source.circuit_threshold - state.failures
             if source.circuit_threshold
             else len(waiting)
         )
+        deadline = time.monotonic() + const.OUTBOUND_BATCH_SECONDS
         answers = []
         for index, event in enumerate(waiting):
+            if index and (failures_left <= 0 or time.monotonic() > deadline):
+                # A dead endpoint gets no more than the threshold; a slow one
+                # never holds the cron thread past the batch's time.
+                self._oms_defer(
+                    waiting[index:],
+                    fields.Datetime.now(),
+                    self.env._(
+                        "Sent with a later batch (the provider failed or was slow)."
+                    ),
+                )
+                break
             wait = (moments[index] - fields.Datetime.now()).total_seconds()
             if wait > 0:
                 time.sleep(wait)
@@ -130,13 +138,6 @@ class OmsIntegrationSender(models.AbstractModel):
             answers.append(answer)
             if answer.counts_for_circuit and answer.transport_failed:
                 failures_left -= 1
-                if failures_left <= 0 and index + 1 < len(waiting):
-                    self._oms_defer(
-                        waiting[index + 1 :],
-                        fields.Datetime.now(),
-                        self.env._("Sending paused (too many failures in a row)."),
-                    )
-                    break
             elif answer.counts_for_circuit:
                 failures_left = source.circuit_threshold or len(waiting)
         self._oms_record(answers)
@@ -197,7 +198,7 @@ class OmsIntegrationSender(models.AbstractModel):
             if event.event_type == "test" and not source._oms_has_test_endpoint():
                 raise OmsProcessingError(source._oms_no_test_endpoint_message())
             request = source._oms_build_status_request(event)
-            if request is None:
+            if not request:
                 raise OmsProcessingError(
                     self.env._(
                         "The provider %(provider)s cannot receive status callbacks.",
@@ -255,6 +256,7 @@ class OmsIntegrationSender(models.AbstractModel):
                 _logger.exception(
                     "Recording status callback %s failed", answer.event.id
                 )
+                exchanges |= self._oms_log_answer_only(answer)
                 answer.event._set_failed(
                     str(exc),
                     self.env._(
@@ -263,6 +265,31 @@ class OmsIntegrationSender(models.AbstractModel):
                     ),
                 )
         return exchanges
+
+    @api.model
+    def _oms_log_answer_only(self, answer):
+        """Keep the exchange log of ``answer`` when recording it failed: every
+        request sent is logged."""
+        Exchange = self.env["oms.integration.exchange"]
+        try:
+            with self.env.cr.savepoint():
+                return Exchange._oms_log_many(
+                    [
+                        (
+                            answer.event,
+                            answer.request,
+                            answer.response,
+                            answer.error,
+                            answer.outcome or outbound.RETRY,
+                            round(answer.duration, 3),
+                        )
+                    ]
+                )
+        except Exception:  # noqa: BLE001 - the failure is recorded next
+            _logger.exception(
+                "Logging the exchange of event %s failed", answer.event.id
+            )
+        return Exchange
 
     @api.model
     def _oms_record_answers(self, answers):

@@ -1,7 +1,6 @@
 import json
 import logging
 import os
-import time
 import uuid
 
 import requests
@@ -365,7 +364,9 @@ class OmsIntegrationSource(models.Model):
             throttle = throttles.get(source.id)
             source.circuit_failures = throttle.failures if throttle else 0
             open_until = throttle and throttle.open_until
-            source.circuit_open_until = open_until if open_until and open_until > now else False
+            source.circuit_open_until = (
+                open_until if open_until and open_until > now else False
+            )
 
     def _compute_refusals(self):
         groups = {
@@ -1083,18 +1084,20 @@ class OmsIntegrationSource(models.Model):
         """Parse one delivery (bytes) into normalized orders or validation
         errors: a ``normalize.ParseResult`` (``orders``, one or more
         ``NormalizedOrder``, or ``errors``, ``ValidationIssue`` with field
-        paths). Neutral default: None (the provider has no parser)."""
+        paths). Neutral default: False (the provider has no parser)."""
         self.ensure_one()
-        return None
+        return False
 
     def _oms_check_delivery(self, body):
-        """Validate one delivery as the webhook route does before storing it:
-        a ``normalize.ParseResult`` with the same errors as
+        """Validate one delivery as the webhook route does before storing it,
+        when the provider can do that faster than a parse: a
+        ``normalize.ParseResult`` with the same errors as
         ``_oms_parse_delivery``, whose orders need carry only what storing
         reads (``event_type``, ``external_id``, ``updated_at``); the queue
-        parses the stored payload in full later. By default, the parse."""
+        parses the stored payload in full later. Neutral default: False (the
+        route then uses the parse)."""
         self.ensure_one()
-        return self._oms_parse_delivery(body)
+        return False
 
     def _oms_split_delivery(self, body):
         """Split one delivery into its orders: ``(items, errors)``.
@@ -1104,10 +1107,10 @@ class OmsIntegrationSource(models.Model):
         delivery as a whole. Providers whose deliveries carry several orders
         override this, so that each order is stored, validated and
         deduplicated on its own. By default one item, the whole delivery,
-        checked by ``_oms_check_delivery``."""
+        checked by ``_oms_check_delivery`` (else parsed)."""
         self.ensure_one()
-        result = self._oms_check_delivery(body)
-        if result is None:
+        result = self._oms_check_delivery(body) or self._oms_parse_delivery(body)
+        if not result:
             return [], [
                 normalize.ValidationIssue(
                     "$", f"the provider {self.provider} has no webhook parser"
@@ -1124,9 +1127,9 @@ class OmsIntegrationSource(models.Model):
         ``next_page`` the next page number or None. The moment the run
         started is in the context (``oms_poll_started_at``). Raise
         ``OmsProcessingError`` for provider errors (``permanent=False`` for
-        those worth retrying). Neutral default: None (cannot be polled)."""
+        those worth retrying). Neutral default: False (cannot be polled)."""
         self.ensure_one()
-        return None
+        return False
 
     def _oms_build_status_request(self, event):
         """The HTTP request telling the provider an outbound ``event``: a dict
@@ -1136,9 +1139,9 @@ class OmsIntegrationSource(models.Model):
         outbound contract); ``event.sale_order_id`` is the order. Called at
         each attempt: sign here, with ``event.delivery_id`` as the stable
         idempotency key. Raise ``OmsProcessingError`` when it cannot be
-        built. Neutral default: None (the provider takes no statuses)."""
+        built. Neutral default: False (the provider takes no statuses)."""
         self.ensure_one()
-        return None
+        return False
 
     def _oms_request_headers(self):
         """Authentication headers of requests to the provider's API (polling).

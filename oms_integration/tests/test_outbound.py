@@ -2,25 +2,22 @@
 server) is the receiving end, and the statuses come from real Odoo flows."""
 
 import json
-import threading
 import time
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
-import psycopg2
 from freezegun import freeze_time
-from werkzeug.urls import url_parse
 
 from odoo import fields
 from odoo.tests import Form, tagged
-from odoo.tests.common import HOST, _super_send
 from odoo.tools import mute_logger
 
 from .. import const
 from ..lib import signatures
 from ..lib.simulator import ProviderSimulator
-from ..models import oms_integration_event as event_module
 from .common import SIGNING_SECRET, OmsIntegrationCommon
+
+SENDER_LOGGER = "odoo.addons.oms_integration.models.oms_integration_sender"
 
 API_TOKEN = "tok-outbound-9f8e7d6c5b4a"
 
@@ -48,19 +45,10 @@ START = datetime(2026, 11, 23, 8, 0, 0)
 @tagged("post_install", "-at_install")
 class TestOutbound(OmsIntegrationCommon):
     @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        # Our requests carry (connect, read) timeouts, which Odoo's test guard
-        # cannot compare; it only lets loopback requests through, so do we.
-        if url_parse(r.url).host in (HOST, "localhost"):
-            return _super_send(s, r, **kw)
-        return super()._request_handler(s, r, **kw)
-
-    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.simulator = ProviderSimulator().start()
         cls.addClassCleanup(cls.simulator.stop)
-        cls.Event = cls.env["oms.integration.event"]
         cls.shop = cls._create_active_source(
             scopes=("inbound", "outbound"),
             name="Status shop",
@@ -116,7 +104,7 @@ class TestOutbound(OmsIntegrationCommon):
         )
 
     def _send(self):
-        return self.Event._cron_send_statuses(commit=False)
+        self._send_statuses()
 
     def _sent(self):
         """The status bodies the provider received, in order."""
@@ -414,7 +402,10 @@ class TestOutbound(OmsIntegrationCommon):
 
     def test_rate_limit_spaces_requests(self):
         self.shop.rate_limit = 2  # per minute: one request every 30 seconds
-        with freeze_time(START) as frozen:
+        with (
+            freeze_time(START) as frozen,
+            patch.object(const, "OUTBOUND_BATCH_SECONDS", 1),
+        ):
             orders = self._order("EXT-A") | self._order("EXT-B")
             orders.action_confirm()
             self._send()
@@ -489,24 +480,18 @@ class TestOutbound(OmsIntegrationCommon):
 
     # === TESTS: CONCURRENCY AND CHATTER === #
 
-    def test_statuses_of_different_orders_go_out_together_each_order_in_order(self):
-        slow = SlowSimulator().start()
-        self.addCleanup(slow.stop)
-        self.shop.callback_url = f"{slow.url}/status"
-        self.shop._oms_give_consent(["outbound"])  # a new host asks a new one
+    def test_statuses_of_many_orders_each_go_out_in_order(self):
         orders = self.env["sale.order"]
         for index in range(6):
             orders |= self._order(f"EXT-C{index}")
         orders.action_confirm()
         self._send()
 
-        self.assertEqual(len(slow.callbacks), 12)
-        self.assertGreater(slow.peak, 1, "requests of a batch are in flight together")
-        self.assertLessEqual(slow.peak, const.OUTBOUND_CONCURRENCY)
+        self.assertEqual(len(self.simulator.callbacks), 12)
         for order in orders:
             received = [
                 json.loads(c["body"])["status"]
-                for c in slow.callbacks
+                for c in self.simulator.callbacks
                 if json.loads(c["body"])["order"]["id"] == order.oms_external_id
             ]
             self.assertEqual(received, ["approved", "processing"], order.name)
@@ -574,21 +559,19 @@ class TestOutbound(OmsIntegrationCommon):
         orders = self._order("EXT-OK") | self._order("EXT-BAD")
         orders.action_confirm()
         bad = orders.filtered(lambda o: o.oms_external_id == "EXT-BAD")
-        Event = type(self.Event)
-        set_delivered = Event._oms_set_delivered
+        Sender = type(self.env["oms.integration.sender"])
+        after_sent = Sender._oms_after_sent
 
-        def flaky(events, note=False):
+        def flaky(sender, events):
             if bad in events.sale_order_id:
                 raise ValueError("the order cannot be written")
-            return set_delivered(events, note)
+            return after_sent(sender, events)
 
         with (
-            patch.object(Event, "_oms_set_delivered", flaky),
-            self.assertLogs(
-                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
-            ),
+            patch.object(Sender, "_oms_after_sent", flaky),
+            self.assertLogs(SENDER_LOGGER, "ERROR"),
         ):
-            self.Event._cron_send_statuses(commit=False, batch_size=2)
+            self._send()
         good_approved = self._statuses(orders - bad)[0]
         bad_approved = self._statuses(bad)[0]
         self.assertEqual(good_approved.state, "done")
@@ -639,11 +622,7 @@ class TestOutbound(OmsIntegrationCommon):
         order.action_confirm()
         approved = self._statuses(order)[0]
         approved.sudo().status = "teleported"
-        with (
-            self.assertLogs(
-                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
-            ),
-        ):
+        with self.assertLogs(SENDER_LOGGER, "ERROR"):
             self._send()
         self.assertEqual(approved.state, "failed")
         self.assertIn("teleported", approved.last_error)
@@ -653,22 +632,20 @@ class TestOutbound(OmsIntegrationCommon):
         orders = self._order("EXT-OK") | self._order("EXT-BAD")
         orders.action_confirm()
         bad = orders.filtered(lambda o: o.oms_external_id == "EXT-BAD")
-        Event = type(self.Event)
-        set_delivered = Event._oms_set_delivered
+        Sender = type(self.env["oms.integration.sender"])
+        after_sent = Sender._oms_after_sent
 
-        def failing_query(events, note=False):
+        def failing_query(sender, events):
             if bad in events.sale_order_id:
-                self.env.cr.execute("SELECT 1 / 0")  # aborts the transaction
-            return set_delivered(events, note)
+                sender.env.cr.execute("SELECT 1 / 0")  # aborts the transaction
+            return after_sent(sender, events)
 
         with (
-            patch.object(Event, "_oms_set_delivered", failing_query),
+            patch.object(Sender, "_oms_after_sent", failing_query),
             mute_logger("odoo.sql_db"),
-            self.assertLogs(
-                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
-            ),
+            self.assertLogs(SENDER_LOGGER, "ERROR"),
         ):
-            self.Event._cron_send_statuses(commit=False, batch_size=2)
+            self._send()
         good_approved = self._statuses(orders - bad)[0]
         bad_approved = self._statuses(bad)[0]
         self.assertEqual(good_approved.state, "done")
@@ -690,9 +667,7 @@ class TestOutbound(OmsIntegrationCommon):
         orders = self._order("EXT-L1") | self._order("EXT-L2") | self._order("EXT-L3")
         orders.action_confirm()
         approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
-        batch = self.Event._oms_claim(3, "outbound")
-        self.assertEqual(batch, approved, "one batch: the approved statuses")
-        batch._oms_process_claimed()
+        self._send()
 
         self.assertEqual(set(approved.mapped("state")), {"done"})
         for event in approved:
@@ -716,124 +691,33 @@ class TestOutbound(OmsIntegrationCommon):
             self.assertEqual(answer["note"], "signed with ***")
         self._assert_no_secret_stored()
 
-    def _claim_approved(self, prefix, count):
-        """``count`` confirmed orders, their ``approved`` statuses, and the
-        batch claimed: those statuses."""
-        orders = self.env["sale.order"]
-        for index in range(count):
-            orders |= self._order(f"{prefix}{index}")
-        orders.action_confirm()
-        approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
-        batch = self.Event._oms_claim(100, "outbound")
-        self.assertEqual(batch, approved)
-        return orders, approved, batch
-
     def test_a_batch_starts_no_request_after_its_time(self):
         slow = SlowSimulator().start()
         self.addCleanup(slow.stop)
         self.shop.callback_url = f"{slow.url}/status"
         self.shop._oms_give_consent(["outbound"])
-        _orders, approved, batch = self._claim_approved("EXT-T", 6)
-        # Each answer takes 0.05 s: the first wave only starts in time.
-        with patch.object(const, "OUTBOUND_BATCH_SECONDS", 0.01):
-            batch._oms_process_claimed()
-
-        sent = approved.filtered(lambda e: e.state == "done")
-        later = approved - sent
-        self.assertEqual(len(slow.callbacks), const.OUTBOUND_CONCURRENCY)
-        self.assertEqual(len(sent), const.OUTBOUND_CONCURRENCY)
-        self.assertEqual(set(later.mapped("state")), {"pending"})
-        self.assertEqual(set(later.mapped("attempts")), {0}, "not an attempt")
-        self.assertFalse(later.exchange_ids, "nothing was sent for them")
-        self._send()
-        self.assertEqual(set(approved.mapped("state")), {"done"})
-
-    # === TESTS: RECORDING WHILE THE NEXT BATCH IS SENT === #
-
-    def _record_behind(self):
-        """Record answers in a thread, as the cron does outside tests, the
-        thread working on this test's transaction through Odoo's test cursor
-        (this thread waits meanwhile)."""
-        if not self.registry.in_test_mode():
-            self.registry.enter_test_mode(self.cr)
-            self.addCleanup(self.registry.leave_test_mode)
-        event_module._RECORDING.recorder = event_module._Recorder(self.Event)
-        self.addCleanup(setattr, event_module._RECORDING, "recorder", None)
-
-    def test_answers_are_recorded_in_a_thread_while_the_next_batch_goes(self):
-        self.simulator.script(503, {"error": "maintenance"})
-        orders = self._order("EXT-R1") | self._order("EXT-R2")
+        orders = self.env["sale.order"]
+        for index in range(6):
+            orders |= self._order(f"EXT-T{index}")
         orders.action_confirm()
         approved = self.Event.browse([self._statuses(order)[0].id for order in orders])
-        batch = self.Event._oms_claim(10, "outbound")
-        self.assertEqual(batch, approved)
-        self._record_behind()
-        batch._oms_process_claimed(record_behind=True)
-        recorder = event_module._RECORDING.recorder.thread
-        self.assertNotEqual(recorder, threading.current_thread())
-        self.assertTrue(self.Event._oms_wait_recorded())
-        self.assertFalse(recorder.is_alive())
-        self.assertFalse(self.Event._oms_wait_recorded(), "nothing left")
+        Sender = type(self.env["oms.integration.sender"])
+        send_batch = Sender._oms_send_batch
+        batches = []
 
-        self.env.invalidate_all()
-        down, up = approved.sorted(lambda e: e.exchange_ids.status_code == 200)
-        self.assertEqual((down.state, up.state), ("failed", "done"))
-        self.assertEqual(down.exchange_ids.status_code, 503)
-        self.assertIn("maintenance", down.last_error)
-        self.assertEqual(len(up.exchange_ids), 1)
-        self.assertEqual(up.sale_order_id.oms_last_status, "approved")
-        self.assertFalse(down.sale_order_id.oms_last_status)
+        def one_batch(sender, source, events):
+            batches.append(len(events))
+            if len(batches) == 1:
+                # Each answer takes 0.05 s: only the first request starts in time.
+                with patch.object(const, "OUTBOUND_BATCH_SECONDS", 0.01):
+                    return send_batch(sender, source, events)
+            return send_batch(sender, source, events)
 
-    def test_answers_are_handed_to_the_recorder_a_chunk_at_a_time(self):
-        orders, approved, batch = self._claim_approved("EXT-C", 5)
-        chunks = []
-
-        class InlineRecorder:
-            """Records each chunk at once, in this thread: what is handed
-            over, and when, is what this test checks."""
-
-            def put(self, sent):
-                chunks.append(
-                    ([answer.event.id for answer in sent], len(simulator.callbacks))
-                )
-                batch._oms_record_sent(sent)
-
-        simulator = self.simulator
-        event_module._RECORDING.recorder = InlineRecorder()
-        self.addCleanup(setattr, event_module._RECORDING, "recorder", None)
-        # One request at a time: each chunk is handed over as soon as its
-        # last answer is read, before the next request goes.
-        with (
-            patch.object(const, "OUTBOUND_RECORD_CHUNK", 2),
-            patch.object(const, "OUTBOUND_CONCURRENCY", 1),
-        ):
-            batch._oms_process_claimed(record_behind=True)
-
-        self.assertEqual([len(ids) for ids, _sent in chunks], [2, 2, 1])
-        self.assertEqual([sent for _ids, sent in chunks], [2, 4, 5])
-        self.assertEqual(sorted(i for ids, _sent in chunks for i in ids), batch.ids)
+        with patch.object(Sender, "_oms_send_batch", one_batch):
+            self._send()
+        self.assertEqual(batches[0], 6)
+        self.assertGreater(len(batches), 1, "the rest went with later batches")
         self.assertEqual(set(approved.mapped("state")), {"done"})
-        self.assertEqual(set(orders.mapped("oms_last_status")), {"approved"})
-        self.assertEqual(len(approved.exchange_ids), 5)
-
-    def test_a_thread_failing_to_record_leaves_the_events_to_their_lease(self):
-        order = self._order("EXT-R3")
-        order.action_confirm()
-        batch = self.Event._oms_claim(10, "outbound")
-        self._record_behind()
-
-        def broken(events, sent):
-            raise psycopg2.OperationalError("the connection was lost")
-
-        with (
-            patch.object(type(self.Event), "_oms_record_sent", broken),
-            self.assertLogs(
-                "odoo.addons.oms_integration.models.oms_integration_event", "ERROR"
-            ) as logs,
-        ):
-            batch._oms_process_claimed(record_behind=True)
-            self.Event._oms_wait_recorded()
-        self.assertIn("sent again once their lease expires", logs.output[0])
-        self.env.invalidate_all()
-        self.assertEqual(batch.state, "processing", "claimed again once leased out")
-        self.assertEqual(len(self.simulator.callbacks), 1)
+        self.assertEqual(
+            set(approved.mapped("attempts")), {1}, "a deferred status is not an attempt"
+        )
