@@ -205,7 +205,7 @@ def test_numbers_up_to_the_length_limit_are_read_as_json_loads_reads_them():
     assert normalize.load_json(f"[{longest}1]")[1].path == "$[0]"
 
 
-def test_a_mebibyte_number_in_an_order_is_refused(capsys):
+def test_a_mebibyte_number_in_an_order_is_refused():
     """A delivery of 1 MiB holding one number is refused (in milliseconds:
     nothing converts the number)."""
     payload = json.loads(_order_body())
