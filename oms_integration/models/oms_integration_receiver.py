@@ -131,7 +131,7 @@ class OmsIntegrationReceiver(models.AbstractModel):
         return 202, answer
 
     @api.model
-    def _oms_insert_order(self, source, order, vals):
+    def _oms_insert_order(self, source, order, vals, channel="inbound"):
         """Store one valid order of an authentic delivery as a pending event:
         ``(event_id, None)``, or ``(None, repeat_id)`` when it repeats a
         stored one (the same delivery id, or the same payload or version of
@@ -143,8 +143,10 @@ class OmsIntegrationReceiver(models.AbstractModel):
         before it and the ORM's create were most of the cost of a delivery.
         A twin committed by another request after this transaction began is
         a serialization failure, which Odoo answers by running the request
-        again: the twin is then seen, and answered as the duplicate."""
-        source._oms_assert_traffic_allowed("inbound")
+        again: the twin is then seen, and answered as the duplicate.
+        ``channel``: ``inbound`` (webhook) or ``polling``, which the source
+        must allow."""
+        source._oms_assert_traffic_allowed(channel)
         now = fields.Datetime.now()
         params = {
             "source": source.id,
@@ -474,7 +476,9 @@ class OmsIntegrationReceiver(models.AbstractModel):
             }
             try:
                 with self.env.cr.savepoint():
-                    event_id, _repeat = self._oms_insert_order(source, order, vals)
+                    event_id, _repeat = self._oms_insert_order(
+                        source, order, vals, channel="polling"
+                    )
             except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
                 return self._oms_store_polled_invalid(
                     source, body, payload_hash, str(exc).strip()

@@ -1211,8 +1211,15 @@ class OmsIntegrationSource(models.Model):
         """Whether sending ``new_status`` after ``previous_status`` (the last
         status queued for the order) goes backwards: then it is recorded, not
         sent. Provider addons adding statuses of their own override this with
-        their order (``lib.status.is_regression(..., order=...)``)."""
+        their order (``lib.status.is_regression(..., order=...)``). By
+        default, the contract's order; a status it does not know (a
+        provider's own) is never a regression here."""
         self.ensure_one()
+        known = {status for status, _label in const.ORDER_STATUSES}
+        if (
+            previous_status and previous_status not in known
+        ) or new_status not in known:
+            return False
         return status_lib.is_regression(previous_status, new_status)
 
     # === BUSINESS METHODS: REQUESTS TO THE PROVIDER === #
