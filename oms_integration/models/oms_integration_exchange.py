@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
 from .. import const
-from ..lib import normalize, redaction
+from ..lib import redaction
 
 # Stored bodies are cut here: enough to read an error, never a whole catalogue.
 MAX_STORED_BODY = 10000
@@ -90,9 +90,7 @@ class OmsIntegrationExchange(models.Model):
                 return False
             # Redacted whole, then cut: a secret across the cut is never
             # kept as a prefix the redaction could no longer recognize.
-            body = normalize.storable_text(body)
-            body = redaction.redact_text(redaction.redact_json_text(body), secrets)
-            return body[:MAX_STORED_BODY]
+            return redaction.redact_and_cut(body, secrets, MAX_STORED_BODY)
 
         vals = {
             "event_id": event.id,

@@ -4,9 +4,10 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, float_round
+from odoo.tools import escape_psql, float_compare, float_round
 
 from ..exceptions import OmsProcessingError
+from ..lib import normalize
 
 
 class OmsIntegrationOrderBuilder(models.AbstractModel):
@@ -153,15 +154,21 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
     def _oms_match_partner(self, source, customer):
         Partner = self.env["res.partner"].with_company(source.company_id)
         company_domain = [("company_id", "in", (False, source.company_id.id))]
+        # Exact values, compared without case: a provider's "%" or "_" is a
+        # character, never a wildcard (escape_psql), so "%@ourcompany.com"
+        # matches nobody rather than anybody.
         for field_name, value in (
             ("vat", customer.vat),
             ("phone", customer.phone),
-            ("email", customer.email),
+            ("email_normalized", normalize.normalize_email(customer.email)),
         ):
             if not value:
                 continue
+            operator = "=" if field_name == "email_normalized" else "=ilike"
+            if operator == "=ilike":
+                value = escape_psql(value.strip())
             partners = Partner.search(
-                company_domain + [(field_name, "=ilike", value)], limit=2
+                company_domain + [(field_name, operator, value)], limit=2
             )
             if len(partners) == 1:
                 return partners

@@ -1197,13 +1197,14 @@ class OmsIntegrationSource(models.Model):
         retry_after = outbound.parse_retry_after(response.headers.get("Retry-After"))
         if outcome == outbound.DELIVERED:
             return outcome, None, None
+        secrets = self._oms_known_secret_values()
         message = redaction.redact_text(
             self.env._(
                 "The provider answered HTTP %(status)s: %(body)s",
                 status=response.status_code,
-                body=redaction.redact_json_text(response.text[:500]),
+                body=redaction.redact_and_cut(response.text, secrets, 500),
             ),
-            self._oms_known_secret_values(),
+            secrets,
         )
         return outcome, message, retry_after
 
@@ -1310,7 +1311,7 @@ class OmsIntegrationSource(models.Model):
                     self.env._(
                         "The provider answered HTTP %(status)s: %(body)s",
                         status=response.status_code,
-                        body=response.text[:500],
+                        body=redaction.redact_and_cut(response.text, secrets, 500),
                     ),
                     secrets,
                 ),
@@ -1379,7 +1380,9 @@ class OmsIntegrationSource(models.Model):
             "tag": "display_notification",
             "params": {
                 "title": title,
-                "message": (answer or "")[:500],
+                "message": redaction.redact_and_cut(
+                    answer or "", self._oms_known_secret_values(), 500
+                ),
                 "type": kind,
                 "sticky": kind == "danger",
             },

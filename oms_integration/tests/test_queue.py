@@ -303,6 +303,31 @@ class TestQueueProcessing(OmsIntegrationCommon):
             )
             sp.rollback()
 
+    def test_customer_values_are_compared_exactly_never_as_patterns(self):
+        boss = self.env["res.partner"].create(
+            {"name": "The Boss", "email": "Boss@OurCompany.com", "phone": "0909_111"}
+        )
+        for label, customer, expected in (
+            ("wildcard e-mail", {"email": "%@ourcompany.com"}, None),
+            ("wildcard phone", {"phone": "0909%"}, None),
+            ("one-character wildcard", {"phone": "0909_11_"}, None),
+            ("same e-mail, other case", {"email": " boss@ourcompany.COM "}, boss),
+            ("same phone", {"phone": "0909_111"}, boss),
+        ):
+            with self.subTest(label), self.env.cr.savepoint() as sp:
+                payload = _payload(
+                    customer=dict({"id": "QC-EXACT", "name": "Someone"}, **customer)
+                )
+                event = self._receive(payload)
+                self._run_queue()
+                if expected:
+                    self.assertEqual(event.state, "done", event.last_error)
+                    self.assertEqual(self._order_of("Q-1001").partner_id, expected)
+                else:
+                    self.assertEqual(event.state, "dead")
+                    self.assertIn("QC-EXACT", event.last_error)
+                sp.rollback()
+
     def test_product_is_created_only_when_the_policy_says_so(self):
         payload = _payload()
         payload["order"]["lines"][0]["product"] = {"sku": "QNEW1", "name": "Banh"}
