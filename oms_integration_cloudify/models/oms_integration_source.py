@@ -1,28 +1,31 @@
-import contextlib
 import json
 import logging
-import threading
 from datetime import UTC
 
 import requests
+from psycopg2.errors import UniqueViolation
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from odoo.addons.oms_integration import const as core_const
 from odoo.addons.oms_integration.exceptions import OmsProcessingError
-from odoo.addons.oms_integration.lib import outbound, redaction, secretbox
+from odoo.addons.oms_integration.lib import keys, outbound, redaction
 
 from .. import const
 from ..lib import auth, callbacks, parser
 
 _logger = logging.getLogger(__name__)
 
-# The token cache (table oms_integration_cloudify_token): one row per
-# source, written in short transactions of their own (see
-# _cloudify_auth_env), never on the source's row, so that a worker whose
-# transaction wrote the source (a poll moving its cursor) never waits
-# for itself. The row lock on it makes a refresh single-flight.
+# How often a renewal committed on its own is tried again after meeting
+# another worker's renewal of the same source (a serialization failure).
+_TRIES = 5
+
+
+class CloudifySignInRefused(OmsProcessingError):
+    """Signing in is not allowed (no consent for the host the credentials
+    would go to): nothing was sent, nothing recorded on the source."""
 
 
 class OmsIntegrationSource(models.Model):
@@ -67,7 +70,9 @@ class OmsIntegrationSource(models.Model):
     cloudify_login = fields.Char()
     cloudify_token_url = fields.Char(
         string="Cloudify Token URL",
-        help="OAuth2 token endpoint, such as https://<tenant>.cloudify.vn/oauth/token.",
+        help="OAuth2 token endpoint, such as https://<tenant>.cloudify.vn/oauth/token. "
+        "It must be on the tenant's host or the status endpoint's, which you "
+        "give consent for: the client secret is sent there.",
     )
     cloudify_client_id = fields.Char()
     cloudify_scope = fields.Char(help="Only if Cloudify asks for one.")
@@ -82,18 +87,18 @@ class OmsIntegrationSource(models.Model):
     # Write-only secret inputs (the core's secret helper encrypts them).
     cloudify_password = fields.Char(
         compute="_compute_secret_inputs",
-        inverse="_inverse_cloudify_password",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
     )
     cloudify_client_secret = fields.Char(
         compute="_compute_secret_inputs",
-        inverse="_inverse_cloudify_client_secret",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
     )
     cloudify_access_token = fields.Char(
         string="Cloudify Session or Token",
         compute="_compute_secret_inputs",
-        inverse="_inverse_cloudify_access_token",
+        inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
         help="The session id or access token in use, obtained by Odoo itself.",
     )
@@ -101,108 +106,101 @@ class OmsIntegrationSource(models.Model):
     cloudify_client_secret_encrypted = fields.Char(
         groups="base.group_system", copy=False
     )
-    # The cached session or token, encrypted, lives in the token cache table.
-    cloudify_access_token_encrypted = fields.Char(
-        compute="_compute_cloudify_token_cache",
-        inverse="_inverse_cloudify_access_token_encrypted",
-        groups="base.group_system",
-    )
     cloudify_password_set = fields.Boolean(compute="_compute_secrets_set")
     cloudify_client_secret_set = fields.Boolean(compute="_compute_secrets_set")
     cloudify_access_token_set = fields.Boolean(compute="_compute_secrets_set")
 
+    # The session or token in use, kept apart (oms.integration.cloudify.token):
+    # its renewals never write the source's row.
+    cloudify_token_ids = fields.One2many(
+        "oms.integration.cloudify.token",
+        "source_id",
+        string="Cloudify Session",
+        groups="base.group_system",
+    )
+    cloudify_access_token_encrypted = fields.Char(
+        compute="_compute_cloudify_access_token_encrypted",
+        inverse="_inverse_cloudify_access_token_encrypted",
+        groups="base.group_system",
+    )
     cloudify_token_expires_at = fields.Datetime(
         string="Cloudify Session Valid Until",
-        compute="_compute_cloudify_token_cache",
+        compute="_compute_cloudify_token",
         help="Renewed ahead of this moment by a scheduled action and before each call.",
     )
     cloudify_auth_error = fields.Text(
         string="Cloudify Sign-in Error",
-        compute="_compute_cloudify_token_cache",
+        compute="_compute_cloudify_token",
         help="Why the last sign-in failed; cleared by the next one that works.",
     )
     cloudify_auth_error_at = fields.Datetime(
-        string="Cloudify Sign-in Failed On", compute="_compute_cloudify_token_cache"
+        string="Cloudify Sign-in Failed On", compute="_compute_cloudify_token"
     )
     cloudify_auth_state = fields.Selection(
         selection=const.AUTH_STATES,
         string="Cloudify Sign-in State",
-        compute="_compute_cloudify_token_cache",
+        compute="_compute_cloudify_token",
     )
-
-    def init(self):
-        res = super().init()
-        self.env.cr.execute(
-            """
-            CREATE TABLE IF NOT EXISTS oms_integration_cloudify_token (
-                source_id integer PRIMARY KEY
-                    REFERENCES oms_integration_source (id) ON DELETE CASCADE,
-                token_encrypted varchar,
-                expires_at timestamp,
-                refreshed_at timestamp,
-                error text,
-                error_at timestamp,
-                error_retryable boolean
-            )
-            """
-        )
-        return res
 
     # === COMPUTE METHODS === #
 
-    @api.depends(*const.SECRET_FIELDS.values())
-    def _compute_secrets_set(self):
-        return super()._compute_secrets_set()
+    # Apart from the fields below: the secret helper writes it, and the
+    # fields computed with a field being written keep their value meanwhile.
+    @api.depends("cloudify_token_ids.token_encrypted")
+    def _compute_cloudify_access_token_encrypted(self):
+        for source in self:
+            token = source.sudo().cloudify_token_ids[:1]
+            source.cloudify_access_token_encrypted = token.token_encrypted
 
-    def _compute_cloudify_token_cache(self):
-        rows = self._origin._cloudify_token_rows(self.env.cr)
+    @api.depends(
+        "cloudify_token_ids.token_encrypted",
+        "cloudify_token_ids.expires_at",
+        "cloudify_token_ids.error",
+        "cloudify_token_ids.error_at",
+    )
+    def _compute_cloudify_token(self):
         now = fields.Datetime.now()
         for source in self:
-            row = rows.get(source._origin.id) or {}
-            source.cloudify_access_token_encrypted = row.get("token_encrypted") or False
-            source.cloudify_token_expires_at = row.get("expires_at") or False
-            source.cloudify_auth_error = row.get("error") or False
-            source.cloudify_auth_error_at = row.get("error_at") or False
-            if row.get("error"):
+            token = source.sudo().cloudify_token_ids[:1]
+            source.cloudify_token_expires_at = token.expires_at
+            source.cloudify_auth_error = token.error
+            source.cloudify_auth_error_at = token.error_at
+            if token.error:
                 source.cloudify_auth_state = "failed"
-            elif row.get("token_encrypted") and (row.get("expires_at") or now) > now:
+            elif token.token_encrypted and (token.expires_at or now) > now:
                 source.cloudify_auth_state = "ok"
             else:
                 source.cloudify_auth_state = "none"
 
     # === INVERSE METHODS === #
 
-    def _inverse_cloudify_password(self):
-        self._oms_store_secret_inputs("cloudify_password")
-
-    def _inverse_cloudify_client_secret(self):
-        self._oms_store_secret_inputs("cloudify_client_secret")
-
-    def _inverse_cloudify_access_token(self):
-        self._oms_store_secret_inputs("cloudify_access_token")
-
     def _inverse_cloudify_access_token_encrypted(self):
         # The core's secret helper (set, clear, re-encrypt) writes here.
+        Token = self.env["oms.integration.cloudify.token"]
         for source in self:
-            stored = source.sudo().cloudify_access_token_encrypted or None
-            self.env.cr.execute(
-                "INSERT INTO oms_integration_cloudify_token "
-                "(source_id, token_encrypted) VALUES (%s, %s) "
-                "ON CONFLICT (source_id) DO UPDATE SET "
-                "token_encrypted = EXCLUDED.token_encrypted, expires_at = CASE "
-                "WHEN EXCLUDED.token_encrypted IS NULL THEN NULL "
-                "ELSE oms_integration_cloudify_token.expires_at END",
-                [source.id, stored],
-            )
-        self.invalidate_recordset(
-            [
-                name
-                for name in self._cloudify_cache_fields()
-                if name != "cloudify_access_token_encrypted"
-            ]
-        )
+            stored = source.sudo().cloudify_access_token_encrypted
+            vals = {"token_encrypted": stored or False}
+            if not stored:
+                vals["expires_at"] = False
+            Token._cloudify_of(source).write(vals)
 
     # === CONSTRAINT METHODS === #
+
+    @api.constrains("cloudify_token_url")
+    def _check_cloudify_token_url(self):
+        for source in self:
+            url = source.cloudify_token_url
+            if url and (
+                not url.startswith(("https://", "http://")) or not keys.host_of(url)
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The Cloudify token URL %(url)s is not a valid URL: enter "
+                        "it with https:// and the tenant's host, such as "
+                        "https://<tenant>.cloudify.vn/oauth/token.",
+                        url=url,
+                    )
+                )
 
     @api.constrains("cloudify_state_map")
     def _check_cloudify_state_map(self):
@@ -219,13 +217,9 @@ class OmsIntegrationSource(models.Model):
             # cached session belongs to the old ones.
             cloudify = self.filtered(lambda s: s.provider == const.PROVIDER_CODE)
             if cloudify:
-                self.env.cr.execute(
-                    "UPDATE oms_integration_cloudify_token SET token_encrypted = NULL, "
-                    "expires_at = NULL, error = NULL, error_at = NULL, "
-                    "error_retryable = NULL WHERE source_id IN %s",
-                    [tuple(cloudify.ids)],
-                )
-                cloudify.invalidate_recordset(self._cloudify_cache_fields())
+                self.env["oms.integration.cloudify.token"].sudo().search(
+                    [("source_id", "in", cloudify.ids)]
+                )._cloudify_forget()
         return res
 
     # === ONCHANGE METHODS === #
@@ -243,26 +237,42 @@ class OmsIntegrationSource(models.Model):
     # === ACTION METHODS === #
 
     def action_cloudify_sign_in(self):
-        """Sign in to Cloudify now (a new session or token) and say how it went."""
+        """Sign in to Cloudify now (a new session or token) and say how it
+        went. Refused (nothing sent) without consent for the host the
+        credentials would go to; a failed sign-in is recorded on the source
+        and shown, in the request's transaction."""
         self.ensure_one()
         self._oms_check_manager()
         try:
             token = self._cloudify_refresh(force=True)
+        except CloudifySignInRefused as exc:
+            raise UserError(exc.message) from exc
         except OmsProcessingError as exc:
-            raise UserError(f"{exc.message}\n{exc.hint or ''}".strip()) from exc
-        self.invalidate_recordset(self._cloudify_cache_fields())
+            # Recorded on the source (its alert, its managers' activity):
+            # shown, not raised, so that the record is kept.
+            return self._cloudify_notification(
+                self.env._("Signing in to Cloudify failed"),
+                f"{exc.message}\n{exc.hint or ''}".strip(),
+                "danger",
+            )
+        return self._cloudify_notification(
+            self.env._("Signed in to Cloudify"),
+            self.env._(
+                "The session is valid until %(until)s (UTC).",
+                until=fields.Datetime.to_string(token.expires_at),
+            ),
+            "success",
+        )
+
+    def _cloudify_notification(self, title, message, kind):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": self.env._("Signed in to Cloudify"),
-                "message": self.env._(
-                    "The session is valid until %(until)s (UTC).",
-                    until=fields.Datetime.to_string(
-                        token.expires_at.replace(tzinfo=None)
-                    ),
-                ),
-                "type": "success",
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind == "danger",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
@@ -291,59 +301,63 @@ class OmsIntegrationSource(models.Model):
         self.ensure_one()
         return (self.api_base_url or "").rstrip("/")
 
-    # === BUSINESS METHODS: TOKEN CACHE === #
+    # === BUSINESS METHODS: CONSENT === #
 
-    @api.model
-    def _cloudify_cache_fields(self):
-        return [
-            "cloudify_access_token_encrypted",
-            "cloudify_access_token_set",
-            "cloudify_token_expires_at",
-            "cloudify_auth_error",
-            "cloudify_auth_error_at",
-            "cloudify_auth_state",
-        ]
+    def _cloudify_sign_in_refusal(self, url):
+        """Why the Cloudify credentials may not be sent to ``url`` (the login
+        or token URL), in plain words with what to do, or False.
 
-    def _cloudify_token_rows(self, cr, lock=False):
-        """``{source id: row dict}`` of the token cache, read with ``cr``;
-        ``lock`` takes the rows' lock (single-flight refresh)."""
-        ids = tuple(id_ for id_ in self.ids if isinstance(id_, int))
-        if not ids:
-            return {}
-        cr.execute(
-            "SELECT source_id, token_encrypted, expires_at, refreshed_at, error, "
-            "error_at, error_retryable FROM oms_integration_cloudify_token "
-            "WHERE source_id IN %s" + (" FOR UPDATE" if lock else ""),
-            [ids],
+        Credentials go only to a host the source holds an unrevoked polling
+        or outbound consent for: the tenant's host (its Provider API URL) or
+        the status endpoint's (its Status Callback URL), as named by the
+        consent. The core revokes those consents when either host changes.
+        No consent ever names the token URL's host on its own, so the token
+        URL must be on one of those two hosts: moving it elsewhere is
+        refused at the next sign-in (nothing is sent), and changing it
+        needs no revocation."""
+        self.ensure_one()
+        host = keys.host_of(url)
+        if not url.startswith(("https://", "http://")) or not host:
+            return self.env._(
+                "%(url)s is not a valid URL to sign in to Cloudify: fix the "
+                "Cloudify tenant URL or token URL (tab Cloudify), then click "
+                "Sign In Now.",
+                url=url,
+            )
+        consented = {
+            consent.destination_host
+            for consent in self.sudo().consent_ids
+            if not consent.revoked and consent.scope in ("polling", "outbound")
+        }
+        if host in consented:
+            return False
+        destinations = self._oms_destination_hosts()
+        if host in (destinations["polling"], destinations["outbound"]):
+            return self.env._(
+                "No consent to send the Cloudify credentials to %(host)s: nothing "
+                "was sent. Give polling or outbound consent (button Give "
+                "Consent), then click Sign In Now.",
+                host=host,
+            )
+        return self.env._(
+            "The Cloudify token URL is on %(host)s, which is neither the "
+            "tenant's host nor the status endpoint's: nothing was sent. Odoo "
+            "sends the Cloudify credentials only to a host you gave consent "
+            "for: set a token URL on %(tenant)s (tab Cloudify), then click Sign "
+            "In Now.",
+            host=host,
+            tenant=destinations["polling"] or destinations["outbound"] or "-",
         )
-        return {row["source_id"]: row for row in cr.dictfetchall()}
 
-    @contextlib.contextmanager
-    def _cloudify_auth_env(self):
-        """An environment on a cursor of its own, committed at once and in
-        READ COMMITTED (after waiting for the lock, a read sees what the
-        worker that held it committed). Inside Odoo's test runner, which has
-        one transaction only, a savepoint of the test's cursor."""
-        if getattr(threading.current_thread(), "testing", False):
-            with self.env.cr.savepoint():
-                yield self.env
-            return
-        with self.env.registry.cursor() as cr:
-            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            yield self.env(cr=cr)
+    # === BUSINESS METHODS: SESSION === #
 
-    def _cloudify_cached_token(self, row):
-        """The :class:`auth.Token` of a cache row, or None."""
-        if not row or not row.get("token_encrypted"):
-            return None
-        try:
-            value = secretbox.unseal(row["token_encrypted"], self._oms_secret_keys())
-        except secretbox.SecretKeyError:
-            return None  # encrypted under a key no longer configured: sign in again
-        expires_at = row.get("expires_at")
-        return auth.Token(value, expires_at and expires_at.replace(tzinfo=None))
+    def _cloudify_token_record(self):
+        """The source's ``oms.integration.cloudify.token`` (as superuser)."""
+        self.ensure_one()
+        return self.env["oms.integration.cloudify.token"]._cloudify_of(self)
 
-    def _cloudify_usable(self, token, stale=None, margin=const.DEFAULT_REFRESH_MARGIN):
+    def _cloudify_usable(self, token, stale=None, margin=None):
+        margin = const.DEFAULT_REFRESH_MARGIN if margin is None else margin
         return bool(
             token
             and token.expires_at
@@ -351,95 +365,129 @@ class OmsIntegrationSource(models.Model):
             and not auth.needs_refresh(token.expires_at, fields.Datetime.now(), margin)
         )
 
-    def _cloudify_get_token(self, stale=None):
-        """A session or token to call Cloudify with: the cached one, unless it
-        expires within the refresh margin or is ``stale`` (the value Cloudify
-        just refused), else a new one (:meth:`_cloudify_refresh`)."""
+    def _cloudify_cached_token(self, stale=None, margin=None):
+        """The cached session or token if it can be used (it is not ``stale``,
+        the value Cloudify just refused, and does not expire within
+        ``margin`` seconds), else None."""
         self.ensure_one()
-        with self._cloudify_auth_env() as env:
-            row = self.with_env(env)._cloudify_token_rows(env.cr).get(self.id)
-        token = self._cloudify_cached_token(row)
-        if self._cloudify_usable(token, stale):
+        token = (
+            self.env["oms.integration.cloudify.token"]
+            .sudo()
+            .search([("source_id", "=", self.id)], limit=1)
+        )
+        cached = token._cloudify_token() if token else None
+        return cached if self._cloudify_usable(cached, stale, margin) else None
+
+    def _cloudify_get_token(self, stale=None, margin=None):
+        """A session or token to call Cloudify with: the cached one if it can
+        be used, else a new one (:meth:`_cloudify_refresh`, in the caller's
+        transaction)."""
+        self.ensure_one()
+        return self._cloudify_cached_token(stale, margin) or self._cloudify_refresh(
+            stale=stale, margin=margin
+        )
+
+    def _cloudify_get_token_committed(self, stale=None, margin=None):
+        """:meth:`_cloudify_get_token`, a renewal being committed at once:
+        crons only (as the rate limit, it commits the caller's transaction).
+
+        The other workers then use the renewal, and a failure stays recorded
+        on the source whatever the caller rolls back later. Meeting another
+        worker's renewal (a serialization failure on the row's lock), it is
+        rolled back and read again: that renewal is used, not a new sign-in."""
+        self.ensure_one()
+        token = self._cloudify_cached_token(stale, margin)
+        if token:
             return token
-        return self._cloudify_refresh(stale=stale)
+        cr = self.env.cr
+        for attempt in range(1, _TRIES + 1):
+            cr.commit()  # pylint: disable=invalid-commit
+            try:
+                token = self._cloudify_get_token(stale=stale, margin=margin)
+            except OmsProcessingError:
+                cr.commit()  # pylint: disable=invalid-commit
+                raise
+            except (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, UniqueViolation):
+                cr.rollback()  # pylint: disable=invalid-commit
+                if attempt == _TRIES:
+                    raise
+                _logger.info(
+                    "Another worker renewed the Cloudify session of source %s: "
+                    "reading it again",
+                    self.id,
+                )
+                continue
+            cr.commit()  # pylint: disable=invalid-commit
+            return token
+        return None
 
     def _cloudify_refresh(self, stale=None, force=False, margin=None):
         """Sign in to Cloudify, one worker at a time, and cache the session or
-        token; returns it. Raises ``OmsProcessingError`` when signing in fails
-        (recorded on the source and told to its managers first).
+        token; returns it. Raises ``OmsProcessingError`` when signing in is
+        refused (no consent for the host: nothing sent, nothing recorded) or
+        fails (recorded on the source and told to its managers first).
 
-        Under the cache row's lock, the cache is read again: when another
-        worker renewed it meanwhile (not ``stale``, not expiring within
-        ``margin``), that one is used instead of signing in again. A failure
-        that needs a person (credentials refused) is not retried until the
-        credentials change or a manager clicks Sign In Now (``force``):
-        retrying wrong credentials could lock the Cloudify user.
+        The token row is locked on the caller's cursor until its transaction
+        ends, then read again: when it was renewed meanwhile (not ``stale``,
+        not expiring within ``margin``), that one is used instead of signing
+        in again. A renewal committed by another worker since this
+        transaction began surfaces as a serialization failure, for the
+        caller to try again later. A failure that needs a person
+        (credentials refused) is not retried until the credentials change or
+        a manager clicks Sign In Now (``force``): retrying wrong credentials
+        could lock the Cloudify user.
         """
         self.ensure_one()
-        margin = const.DEFAULT_REFRESH_MARGIN if margin is None else margin
-        failure = None
-        with self._cloudify_auth_env() as env:
-            source = self.with_env(env)
-            cr = env.cr
-            cr.execute(
-                "INSERT INTO oms_integration_cloudify_token (source_id) VALUES (%s) "
-                "ON CONFLICT DO NOTHING",
-                [self.id],
-            )
-            row = source._cloudify_token_rows(cr, lock=True)[self.id]
-            cached = source._cloudify_cached_token(row)
-            if not force and source._cloudify_usable(cached, stale, margin):
+        record = self._cloudify_token_record()
+        record._cloudify_lock()
+        if not force:
+            cached = record._cloudify_token()
+            if self._cloudify_usable(cached, stale, margin):
                 return cached
-            if not force and row["error"] and not row["error_retryable"]:
-                failure = auth.AuthError(row["error"], retryable=False)
-            else:
-                try:
-                    token = source._cloudify_sign_in()
-                    token = auth.Token(
-                        token.value,
-                        token.expires_at.astimezone(UTC).replace(tzinfo=None),
-                    )
-                except auth.AuthError as exc:
-                    failure = exc
-                    source._cloudify_record_auth_failure(str(exc), exc.retryable)
-                else:
-                    source._cloudify_store_token(token, had_error=bool(row["error"]))
-        self.invalidate_recordset(self._cloudify_cache_fields())
-        if failure:
-            raise OmsProcessingError(
-                self.env._(
-                    "Signing in to Cloudify failed: %(error)s", error=str(failure)
-                ),
-                hint=self.env._(
-                    "Cloudify is unavailable: Odoo tries again by itself."
-                    if failure.retryable
-                    else "Fix the Cloudify sign-in settings of the source (tab "
-                    "Cloudify), then click Sign In Now."
-                ),
-                permanent=not failure.retryable,
-            )
+            if record.error and not record.error_retryable:
+                raise self._cloudify_auth_error(
+                    auth.AuthError(record.error, retryable=False)
+                )
+        had_error = bool(record.error)
+        try:
+            token = self._cloudify_sign_in()
+        except auth.AuthError as exc:
+            self._cloudify_record_auth_failure(record, str(exc), exc.retryable)
+            raise self._cloudify_auth_error(exc) from exc
+        record._cloudify_store(token)
+        self._cloudify_auth_works_again(had_error)
         return token
 
-    def _cloudify_sign_in(self):
-        """One login (session mode) or token request (OAuth2 mode): a
-        :class:`auth.Token`, or ``auth.AuthError`` in plain words."""
+    def _cloudify_auth_error(self, failure):
+        return OmsProcessingError(
+            self.env._("Signing in to Cloudify failed: %(error)s", error=str(failure)),
+            hint=self.env._("Cloudify is unavailable: Odoo tries again by itself.")
+            if failure.retryable
+            else self.env._(
+                "Fix the Cloudify sign-in settings of the source (tab Cloudify), "
+                "then click Sign In Now."
+            ),
+            permanent=not failure.retryable,
+        )
+
+    def _cloudify_sign_in_request(self):
+        """The login (session mode) or token request (OAuth2 mode), holding
+        the credentials; ``auth.AuthError`` when the settings are incomplete."""
         self.ensure_one()
-        secrets = self._oms_known_secret_values()
         try:
             if self.cloudify_auth_mode == const.AUTH_MODE_OAUTH:
-                request = auth.oauth_token_request(
+                return auth.oauth_token_request(
                     self.cloudify_token_url or "",
                     self.cloudify_client_id or "",
                     self._oms_get_secret("cloudify_client_secret"),
                     scope=self.cloudify_scope or None,
                 )
-            else:
-                request = auth.session_login_request(
-                    self._cloudify_tenant_url(),
-                    self.cloudify_database or "",
-                    self.cloudify_login or "",
-                    self._oms_get_secret("cloudify_password"),
-                )
+            return auth.session_login_request(
+                self._cloudify_tenant_url(),
+                self.cloudify_database or "",
+                self.cloudify_login or "",
+                self._oms_get_secret("cloudify_password"),
+            )
         except ValueError as exc:
             raise auth.AuthError(
                 self.env._(
@@ -447,6 +495,23 @@ class OmsIntegrationSource(models.Model):
                     problem=str(exc),
                 )
             ) from exc
+
+    def _cloudify_sign_in(self):
+        """One login (session mode) or token request (OAuth2 mode): a
+        :class:`auth.Token` (its expiry naive UTC), or ``auth.AuthError`` in
+        plain words. Refused with ``OmsProcessingError`` before anything is
+        sent without consent for the host it goes to."""
+        self.ensure_one()
+        request = self._cloudify_sign_in_request()
+        refusal = self._cloudify_sign_in_refusal(request["url"])
+        if refusal:
+            raise CloudifySignInRefused(
+                refusal,
+                hint=self.env._(
+                    "Nothing is fetched from or sent to Cloudify until then."
+                ),
+            )
+        secrets = self._oms_known_secret_values()
         try:
             # Not the source's shared session: its cookie jar would keep the
             # session id, and credentials are never kept in it.
@@ -466,27 +531,21 @@ class OmsIntegrationSource(models.Model):
                 retryable=True,
             ) from exc
         if self.cloudify_auth_mode == const.AUTH_MODE_OAUTH:
-            return auth.read_oauth_token(
+            token = auth.read_oauth_token(
                 response.status_code, response.content, secrets=secrets
             )
-        return auth.read_session_login(
-            response.status_code,
-            response.headers,
-            response.content,
-            secrets=secrets,
+        else:
+            token = auth.read_session_login(
+                response.status_code,
+                response.headers,
+                response.content,
+                secrets=secrets,
+            )
+        return auth.Token(
+            token.value, token.expires_at.astimezone(UTC).replace(tzinfo=None)
         )
 
-    def _cloudify_store_token(self, token, had_error=False):
-        """Cache ``token`` (encrypted) and clear a past failure."""
-        self.ensure_one()
-        sealed = secretbox.seal(token.value, self._oms_secret_keys())
-        now = fields.Datetime.now()
-        self.env.cr.execute(
-            "UPDATE oms_integration_cloudify_token SET token_encrypted = %s, "
-            "expires_at = %s, refreshed_at = %s, error = NULL, error_at = NULL, "
-            "error_retryable = NULL WHERE source_id = %s",
-            [sealed, token.expires_at, now, self.id],
-        )
+    def _cloudify_auth_works_again(self, had_error):
         activities = self._cloudify_auth_activities()
         if had_error or activities:
             activities.unlink()
@@ -494,16 +553,11 @@ class OmsIntegrationSource(models.Model):
                 body=self.env._("Signing in to Cloudify works again.")
             )
 
-    def _cloudify_record_auth_failure(self, message, retryable):
+    def _cloudify_record_auth_failure(self, record, message, retryable):
         """Show a failed sign-in on the source (its error, its readiness) and
         give its managers an activity (once, until it works again)."""
         self.ensure_one()
-        self.env.cr.execute(
-            "UPDATE oms_integration_cloudify_token SET token_encrypted = NULL, "
-            "expires_at = NULL, error = %s, error_at = %s, error_retryable = %s "
-            "WHERE source_id = %s",
-            [message, fields.Datetime.now(), retryable, self.id],
-        )
+        record._cloudify_record_failure(message, retryable)
         _logger.warning(
             "Signing in to Cloudify failed for source %s: %s", self.id, message
         )
@@ -548,24 +602,31 @@ class OmsIntegrationSource(models.Model):
     def _cron_cloudify_refresh_tokens(self):
         """Cron: renew the sessions and tokens of active Cloudify sources that
         expire before the next run (or that none was obtained yet for), so
-        that no call waits for a sign-in. Each sign-in commits in a
-        transaction of its own; a failure is recorded on its source (the cron
-        itself never fails)."""
+        that no call waits for a sign-in. Each renewal is committed on its
+        own; a failure is recorded on its source, a refusal (no consent for
+        the host) logged: the cron itself never fails."""
         sources = self.search(
             [("provider", "=", const.PROVIDER_CODE), ("state", "=", "active")]
-        )
-        sources = sources.filtered(lambda s: s._cloudify_needs_auth())
-        with self._cloudify_auth_env() as env:
-            rows = sources.with_env(env)._cloudify_token_rows(env.cr)
+        ).filtered(lambda s: s._cloudify_needs_auth())
         refreshed = self.browse()
         for source in sources:
-            cached = source._cloudify_cached_token(rows.get(source.id))
-            if source._cloudify_usable(cached, margin=const.CRON_REFRESH_WINDOW):
+            if source._cloudify_cached_token(margin=const.CRON_REFRESH_WINDOW):
                 continue
             try:
-                source._cloudify_refresh(margin=const.CRON_REFRESH_WINDOW)
-            except OmsProcessingError:
-                continue  # recorded on the source by _cloudify_refresh
+                source._cloudify_get_token_committed(margin=const.CRON_REFRESH_WINDOW)
+            except OmsProcessingError as exc:
+                _logger.info(
+                    "Cloudify session of source %s not renewed: %s",
+                    source.id,
+                    exc.message,
+                )
+                continue
+            except (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, UniqueViolation):
+                _logger.info(
+                    "Cloudify session of source %s renewed concurrently: next run",
+                    source.id,
+                )
+                continue
             refreshed |= source
         return refreshed
 
@@ -589,10 +650,11 @@ class OmsIntegrationSource(models.Model):
         return auth.auth_headers(self.cloudify_auth_mode, token)
 
     def _cloudify_request(self, method, url, **kwargs):
-        """One call to Cloudify's API with a valid session or token: when
-        Cloudify answers that it has expired, sign in again (once, one worker
-        at a time) and repeat the call once. Returns the ``requests``
-        response; errors become ``OmsProcessingError`` (secrets redacted)."""
+        """One call to Cloudify's API with a valid session or token (polling,
+        a cron's work: it commits, as the rate limit does): when Cloudify
+        answers that it has expired, sign in again (once, one worker at a
+        time) and repeat the call once. Returns the ``requests`` response;
+        errors become ``OmsProcessingError`` (secrets redacted)."""
         self.ensure_one()
         wait = self._oms_take_rate_slot(max_sleep=core_const.MAX_RATE_LIMIT_SLEEP * 5)
         if wait:
@@ -605,12 +667,12 @@ class OmsIntegrationSource(models.Model):
                 hint=self.env._("Nothing to do: the next run goes on."),
                 permanent=False,
             )
-        token = self._cloudify_get_token()
+        token = self._cloudify_get_token_committed()
         response = self._cloudify_send(method, url, token, **kwargs)
         if auth.is_expired_answer(
             response.status_code, response.headers, response.content
         ):
-            token = self._cloudify_get_token(stale=token.value)
+            token = self._cloudify_get_token_committed(stale=token.value)
             response = self._cloudify_send(method, url, token, **kwargs)
             if auth.is_expired_answer(
                 response.status_code, response.headers, response.content
@@ -668,17 +730,6 @@ class OmsIntegrationSource(models.Model):
     def _oms_secret_fields(self):
         return dict(super()._oms_secret_fields(), **const.SECRET_FIELDS)
 
-    def _oms_known_secret_values(self):
-        values = super()._oms_known_secret_values()
-        # The token renewed by another worker since this transaction began.
-        for source in self.filtered(lambda s: s.provider == const.PROVIDER_CODE):
-            with source._cloudify_auth_env() as env:
-                row = source.with_env(env)._cloudify_token_rows(env.cr).get(source.id)
-            token = source._cloudify_cached_token(row)
-            if token and token.value not in values:
-                values.append(token.value)
-        return values
-
     def _oms_get_activation_problems(self):
         problems = super()._oms_get_activation_problems()
         if self.provider != const.PROVIDER_CODE or not self._cloudify_needs_auth():
@@ -718,17 +769,15 @@ class OmsIntegrationSource(models.Model):
         return problems
 
     def _oms_parse_delivery(self, body):
-        # The default parser refuses other providers: decide before calling it.
+        result = super()._oms_parse_delivery(body)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_parse_delivery(body)
-        self.ensure_one()
+            return result
         return parser.parse_delivery(body)
 
     def _oms_fetch_page(self, since, page):
-        # The default polling API refuses other providers: decide first.
+        result = super()._oms_fetch_page(since, page)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_fetch_page(since, page)
-        self.ensure_one()
+            return result
         # Offset pages (our proposed API): see the addon's README for the
         # order that may slip past a page boundary while a poll runs.
         params = parser.poll_params(
@@ -749,16 +798,15 @@ class OmsIntegrationSource(models.Model):
             ) from exc
 
     def _oms_has_test_endpoint(self):
-        # Cloudify has no test endpoint.
+        available = super()._oms_has_test_endpoint()
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_has_test_endpoint()
-        return False
+            return available
+        return False  # Cloudify has no test endpoint
 
     def _oms_build_status_request(self, event):
-        # The default request refuses other providers: decide first.
+        request = super()._oms_build_status_request(event)
         if self.provider != const.PROVIDER_CODE:
-            return super()._oms_build_status_request(event)
-        self.ensure_one()
+            return request
         try:
             body = callbacks.status_from_compatible(
                 event.sudo().payload or "{}", self._cloudify_state_map()
@@ -794,9 +842,19 @@ class OmsIntegrationSource(models.Model):
         # The session expired: sign in again (once) and send once more.
         stale = self._cloudify_token_of(request.get("headers"))
         try:
-            token = self._cloudify_get_token(stale=stale)
-        except OmsProcessingError:
-            return response, error, duration  # recorded on the source; retried
+            # A savepoint: the sender goes on with this transaction whatever
+            # the row's lock meets.
+            with self.env.cr.savepoint():
+                try:
+                    token = self._cloudify_get_token(stale=stale)
+                except OmsProcessingError:
+                    token = None  # recorded on the source (kept); retried
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # Another worker renewed it meanwhile: this status is sent again
+            # later (the expired answer says so), with that renewal.
+            token = None
+        if token is None:
+            return response, error, duration
         request["headers"] = dict(
             request.get("headers") or {}, **self._cloudify_auth_headers(token)
         )

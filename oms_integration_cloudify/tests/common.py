@@ -1,18 +1,9 @@
 import copy
-import json
-import os
-from datetime import timedelta
-from unittest.mock import patch
-
-from cryptography.fernet import Fernet
-from werkzeug.urls import url_parse
 
 from odoo import fields
 from odoo.tests import HttpCase, TransactionCase, new_test_user
-from odoo.tests.common import HOST, _super_send
-from odoo.tools import config
 
-from odoo.addons.oms_integration import const as core_const
+from odoo.addons.oms_integration.tests.common import OmsTestMixin
 
 from ..lib.simulator import CloudifySimulator
 
@@ -83,30 +74,12 @@ def cloudify_order(external_id="cf_88421", **overrides):
 class CloudifySetupMixin:
     """A company selling in VND, the products, taxes and salesperson of the
     proposal's order, and a running Cloudify simulator (a real local HTTP
-    server). Every test runs with a freshly generated encryption key, so
-    secrets are really encrypted."""
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        # Our requests carry (connect, read) timeouts, which Odoo's test guard
-        # cannot compare; it only lets loopback requests through, so do we.
-        if url_parse(r.url).host in (HOST, "localhost"):
-            return _super_send(s, r, **kw)
-        return super()._request_handler(s, r, **kw)
+    server). Mixed in before the core's ``OmsTestMixin`` (encryption key,
+    registry in test mode, loopback requests, the cron helpers)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        env_without_key = {
-            k: v for k, v in os.environ.items() if k != core_const.SECRET_KEY_ENV_VAR
-        }
-        cls.startClassPatcher(patch.dict(os.environ, env_without_key, clear=True))
-        cls.startClassPatcher(
-            patch.dict(
-                config.options,
-                {core_const.SECRET_KEY_CONFIG_OPTION: Fernet.generate_key().decode()},
-            )
-        )
         cls.simulator = CloudifySimulator(
             db=DB,
             login=LOGIN,
@@ -115,7 +88,6 @@ class CloudifySetupMixin:
             client_secret=CLIENT_SECRET,
         ).start()
         cls.addClassCleanup(cls.simulator.stop)
-        cls.Event = cls.env["oms.integration.event"]
         cls.company = cls.env.company
         vnd = cls.env.ref("base.VND")
         vnd.active = True
@@ -207,48 +179,14 @@ class CloudifySetupMixin:
                 cls._map(source, "product", code, product_id=product.id)
         return source
 
-    @classmethod
-    def _map(cls, source, kind, code, **record):
-        return cls.env["oms.integration.mapping"].create(
-            dict(
-                {
-                    "source_id": source.id,
-                    "kind": kind,
-                    "external_code": code,
-                    "state": "mapped",
-                },
-                **record,
-            )
-        )
-
-    def _receive(self, source, payload, headers=None):
-        """A delivery as the controller hands it over (authentic already)."""
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        return self.Event._oms_receive_webhook(source, headers or {}, body)
-
-    def _run_queue(self):
-        return self.Event._cron_process_queue(time_budget=30, commit=False)
-
-    def _events(self, source, **domain):
-        return self.Event.search(
-            [("source_id", "=", source.id)]
-            + [(key, "=", value) for key, value in domain.items()],
-            order="id",
-        )
-
-    def _order_of(self, source, external_id):
-        return self.env["sale.order"].search(
-            [("oms_source_id", "=", source.id), ("oms_external_id", "=", external_id)]
-        )
-
-    def _poll(self, source):
-        source.poll_next_run = fields.Datetime.now() - timedelta(seconds=1)
-        return self.env["oms.integration.source"]._cron_poll_sources(commit=False)
+    def _refresh_tokens(self):
+        """Run the token renewal cron as Odoo's cron worker would."""
+        self._run_cron("oms_integration_cloudify.ir_cron_cloudify_refresh_tokens")
 
 
-class CloudifyCommon(CloudifySetupMixin, TransactionCase):
+class CloudifyCommon(CloudifySetupMixin, OmsTestMixin, TransactionCase):
     pass
 
 
-class CloudifyHttpCommon(CloudifySetupMixin, HttpCase):
+class CloudifyHttpCommon(CloudifySetupMixin, OmsTestMixin, HttpCase):
     pass

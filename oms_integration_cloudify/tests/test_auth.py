@@ -1,21 +1,22 @@
 """Signing in to Cloudify (the Cloudify simulator, a real local HTTP
 server): session login and OAuth2, the cached session renewed ahead of its
-expiry by the cron, one renewal at a time across workers, and a failing
-sign-in shown on the source rather than silence."""
+expiry by the cron, one renewal at a time across workers, a failing sign-in
+shown on the source rather than silence, and credentials sent only to a
+host the source holds consent for."""
 
-import threading
-import time
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
 
-from odoo import SUPERUSER_ID, api
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.oms_integration.exceptions import OmsProcessingError
 
-from .common import CLIENT_SECRET, DB, LOGIN, PASSWORD, CloudifyCommon
+from ..models.oms_integration_cloudify_token import OmsIntegrationCloudifyToken
+from .common import CLIENT_SECRET, PASSWORD, CloudifyCommon, cloudify_order
 
 NOW = datetime(2026, 11, 22, 2, 0, 0)
 
@@ -77,20 +78,16 @@ class TestCloudifyAuth(CloudifyCommon):
         self.assertNotIn(CLIENT_SECRET.encode(), request["body"])  # HTTP Basic
 
     def test_cron_renews_ahead_of_expiry(self):
-        Source = self.env["oms.integration.source"]
         with freeze_time(NOW):
             first = self.session_source._cloudify_get_token()
             self.oauth_source._cloudify_get_token()
         # Ten minutes before the end is the cron's window (margin + its interval).
         with freeze_time(NOW + timedelta(minutes=45)):
-            self.assertFalse(
-                Source._cron_cloudify_refresh_tokens() & self.session_source
-            )
+            self._refresh_tokens()
         self.assertEqual(self.simulator.login_count, 1)
+        self.assertEqual(self.simulator.token_grant_count, 1)
         with freeze_time(NOW + timedelta(minutes=51)):
-            refreshed = Source._cron_cloudify_refresh_tokens()
-        self.assertIn(self.session_source, refreshed)
-        self.assertIn(self.oauth_source, refreshed)
+            self._refresh_tokens()
         self.assertEqual(self.simulator.login_count, 2)
         self.assertEqual(self.simulator.token_grant_count, 2)
         self.session_source.invalidate_recordset()
@@ -128,7 +125,7 @@ class TestCloudifyAuth(CloudifyCommon):
         # Wrong credentials are not tried again by every call and cron run
         # (that could lock the Cloudify user) ...
         self._sign_in_error(source)
-        self.env["oms.integration.source"]._cron_cloudify_refresh_tokens()
+        self._refresh_tokens()
         self.assertEqual(self.simulator.login_attempts, 1)
         self.assertEqual(source._cloudify_auth_activities(), activities)
         # ... until they change; then it works again and the alert goes away.
@@ -152,110 +149,172 @@ class TestCloudifyAuth(CloudifyCommon):
         self.assertFalse(source._cloudify_auth_activities())
 
     def test_sign_in_now_tells_the_result(self):
-        action = self.session_source.action_cloudify_sign_in()
+        source = self.session_source.with_user(self.manager)
+        action = source.action_cloudify_sign_in()
         self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(source.cloudify_auth_state, "ok")
         self.simulator.fail_logins()
-        with self.assertRaisesRegex(Exception, "Access Denied"):
-            self.session_source.action_cloudify_sign_in()
+        # Told, not raised: the failure stays recorded on the source.
+        action = source.action_cloudify_sign_in()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("Access Denied", action["params"]["message"])
+        self.assertEqual(source.cloudify_auth_state, "failed")
+        self.assertTrue(self.session_source._cloudify_auth_activities())
+        self.assertEqual(self.simulator.login_attempts, 2)
         self.assertEqual(self.simulator.login_count, 1)
+        with self.assertRaises(AccessError):
+            self.session_source.with_user(self.salesman).action_cloudify_sign_in()
+        self.assertEqual(self.simulator.login_attempts, 2)
 
 
 @tagged("post_install", "-at_install")
 class TestCloudifySingleFlight(CloudifyCommon):
-    """Two workers, each with its own cursor and transaction, need a session
-    at once: one signs in, the other waits for it and uses it. The source is
-    committed for real (threads cannot see the test's transaction) and
-    deleted afterwards."""
+    """Two workers need a session at once: one signs in, the other uses it.
 
-    def _committed_source(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            source = env["oms.integration.source"].create(
-                {
-                    "name": "Cloudify single-flight",
-                    "provider": "cloudify",
-                    "mode": "polling",
-                    "cloudify_url": self.simulator.url,
-                    "cloudify_database": DB,
-                    "cloudify_login": LOGIN,
-                    "rate_limit": 0,
-                }
-            )
-            source.cloudify_password = PASSWORD
-            source_id = source.id
-        self.addCleanup(self._delete_committed, source_id)
-        return source_id
+    The renewal locks the source's token row on the worker's own cursor and
+    reads it again before signing in: a worker that found no usable session
+    before another renewed it finds that renewal once it holds the lock.
+    Here both workers' turns run one after the other in the test's
+    transaction (what the second sees once the first's lock is released);
+    a renewal committed by another worker during a polling run (a
+    serialization failure on the lock, in production) is simulated at the
+    lock itself."""
 
-    def _delete_committed(self, source_id):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["oms.integration.source"].browse(source_id).unlink()
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.source = cls._create_cloudify_source(
+            "session", scopes=("polling",), mode="polling", mapped=False
+        )
 
     def test_two_workers_refreshing_at_once_sign_in_once(self):
-        source_id = self._committed_source()
-        barrier = threading.Barrier(2)
-        tokens, errors = [], []
-        slow_login = self.simulator._login
-
-        def login(body):
-            time.sleep(0.5)  # long enough for the other worker to ask too
-            return slow_login(body)
-
-        def worker():
-            try:
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    source = env["oms.integration.source"].browse(source_id)
-                    barrier.wait(timeout=10)
-                    tokens.append(source._cloudify_get_token().value)
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        with patch.object(self.simulator, "_login", login):
-            threads = [threading.Thread(target=worker) for _i in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
-        self.assertFalse(errors)
-        self.assertEqual(len(tokens), 2)
+        with freeze_time(NOW):
+            # Both workers look at the cache before either has signed in.
+            self.assertIsNone(self.source._cloudify_cached_token())
+            self.assertIsNone(self.source._cloudify_cached_token())
+            first = self.source._cloudify_refresh()
+            second = self.source._cloudify_refresh()
         self.assertEqual(self.simulator.login_count, 1)
-        self.assertEqual(tokens[0], tokens[1])
-        # The session both met expired: each worker renews the value it was
+        self.assertEqual(second, first)
+        self.assertIn(first.value, self.simulator.tokens)
+
+        # The session both used expired: each worker renews the value it was
         # refused, once for both.
-        tokens_before = [self._cached(source_id)]
-        self.assertEqual(tokens_before, tokens[:1])
         self.simulator.expire_all_tokens()
-        tokens.clear()
-
-        def expired_worker():
-            try:
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    source = env["oms.integration.source"].browse(source_id)
-                    barrier.wait(timeout=10)
-                    tokens.append(
-                        source._cloudify_get_token(stale=tokens_before[0]).value
-                    )
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        with patch.object(self.simulator, "_login", login):
-            threads = [threading.Thread(target=expired_worker) for _i in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
-        self.assertFalse(errors)
+        with freeze_time(NOW + timedelta(minutes=1)):
+            renewed = self.source._cloudify_refresh(stale=first.value)
+            again = self.source._cloudify_refresh(stale=first.value)
         self.assertEqual(self.simulator.login_count, 2)
-        self.assertEqual(tokens[0], tokens[1])
-        self.assertNotEqual(tokens[0], tokens_before[0])
+        self.assertNotEqual(renewed.value, first.value)
+        self.assertEqual(again, renewed)
+        self.assertEqual(
+            self.source._oms_get_secret("cloudify_access_token"), renewed.value
+        )
 
-    def _cached(self, source_id):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            return (
-                env["oms.integration.source"]
-                .browse(source_id)
-                ._oms_get_secret("cloudify_access_token")
-            )
+    def test_a_renewal_committed_by_another_worker_is_used(self):
+        self.simulator.put_document(
+            cloudify_order("cf_1", updated_at="2026-11-22T01:00:00Z")
+        )
+        lock = OmsIntegrationCloudifyToken._cloudify_lock
+        others = []
+
+        def lock_met_another_renewal(record):
+            if not others:
+                # Another worker signs in and commits while this one waits
+                # for the lock, which then fails as PostgreSQL fails it.
+                source = record.source_id
+                others.append(source._cloudify_sign_in())
+                record._cloudify_store(others[0])
+                record.env.cr.commit()
+                raise SerializationFailure("could not serialize access")
+            return lock(record)
+
+        with (
+            freeze_time(NOW),
+            patch.object(
+                OmsIntegrationCloudifyToken,
+                "_cloudify_lock",
+                lock_met_another_renewal,
+            ),
+        ):
+            self._poll(self.source)
+        self.assertEqual(
+            self.source.poll_failure_count, 0, self.source.poll_last_result
+        )
+        self.assertEqual(
+            self._events(self.source).mapped("external_order_id"), ["cf_1"]
+        )
+        # The other worker's sign-in only (the search went through with the
+        # one session granted), and its session kept.
+        self.assertEqual(self.simulator.login_count, 1)
+        self.assertEqual(
+            self.source._oms_get_secret("cloudify_access_token"), others[0].value
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestCloudifySignInConsent(CloudifyCommon):
+    """Credentials go only to a host the source holds consent for."""
+
+    def test_no_sign_in_without_consent_for_the_tenant_host(self):
+        # Webhooks only: no consent names the tenant's host.
+        source = self._create_cloudify_source("session", scopes=("inbound",))
+        with self.assertRaisesRegex(UserError, "No consent to send") as caught:
+            source.with_user(self.manager).action_cloudify_sign_in()
+        self.assertIn(source._oms_destination_hosts()["polling"], str(caught.exception))
+        self.assertIn("Give Consent", str(caught.exception))
+        self.assertEqual(self.simulator.login_attempts, 0)
+        self.assertFalse(self.simulator.requests)
+        self.assertEqual(source.cloudify_auth_state, "none")
+
+        source._oms_give_consent(["polling"])
+        action = source.with_user(self.manager).action_cloudify_sign_in()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(self.simulator.login_count, 1)
+
+    def test_revoked_consent_stops_the_renewals(self):
+        source = self._create_cloudify_source(
+            "oauth", scopes=("polling",), mode="polling", mapped=False
+        )
+        source._oms_revoke_consent(["polling"], "Test: consent withdrawn.")
+        self.assertEqual(source.state, "active")
+        with self.assertRaisesRegex(OmsProcessingError, "No consent to send"):
+            source._cloudify_get_token()
+        self._refresh_tokens()
+        self._poll(source)
+        self.assertEqual(self.simulator.token_requests, 0)
+        self.assertFalse(self.simulator.requests)
+
+    def test_token_url_on_another_host_is_refused(self):
+        source = self._create_cloudify_source(
+            "oauth",
+            scopes=("polling", "outbound"),
+            mode="polling",
+            mapped=False,
+            cloudify_status_url=f"{self.simulator.url}/status",
+        )
+        # The simulator answers on this address too: only the check stops it.
+        elsewhere = self.simulator.url.replace("127.0.0.1", "localhost")
+        source.cloudify_token_url = f"{elsewhere}/oauth/token"
+        self.assertTrue(source.consent_polling, "no consent names the token host")
+        with self.assertRaisesRegex(UserError, "neither the tenant's host") as caught:
+            source.with_user(self.manager).action_cloudify_sign_in()
+        self.assertIn(elsewhere.split("//")[1], str(caught.exception))
+        self._refresh_tokens()
+        self.assertEqual(self.simulator.token_requests, 0)
+        self.assertFalse(self.simulator.requests)
+        self.assertEqual(source.cloudify_auth_state, "none")
+
+        # Back on the tenant's host: the consent given covers it.
+        source.cloudify_token_url = f"{self.simulator.url}/oauth/token"
+        source.with_user(self.manager).action_cloudify_sign_in()
+        self.assertEqual(self.simulator.token_grant_count, 1)
+
+    def test_token_url_must_be_a_web_address(self):
+        source = self._create_cloudify_source("oauth", mapped=False)
+        for wrong in ("ftp://npp01.cloudify.vn/oauth/token", "npp01.cloudify.vn/oauth"):
+            with (
+                self.subTest(wrong),
+                self.assertRaisesRegex(ValidationError, "not a valid URL"),
+            ):
+                source.cloudify_token_url = wrong

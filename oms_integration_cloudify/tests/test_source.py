@@ -1,8 +1,8 @@
 """A Cloudify source: its secrets (the cached session too), what activation
 requires, its URLs and consent, its state map, its form."""
 
-from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import PASSWORD, CloudifyCommon
 
@@ -17,6 +17,7 @@ class TestCloudifySource(CloudifyCommon):
     def test_secrets_and_the_cached_session_are_encrypted_and_redacted(self):
         source = self._draft(**self._source_vals(mode="polling"))
         source.cloudify_password = PASSWORD
+        source._oms_give_consent(["polling"])
         stored = source.sudo().cloudify_password_encrypted
         self.assertTrue(stored.startswith("fernet:"))
         self.assertNotIn(PASSWORD, stored)
@@ -40,6 +41,47 @@ class TestCloudifySource(CloudifyCommon):
         self.assertEqual(source.cloudify_auth_state, "none")
         self.assertNotEqual(source._cloudify_get_token().value, token.value)
         self.assertEqual(self.simulator.login_count, 2)
+
+    def test_the_cached_session_is_read_by_system_administrators_only(self):
+        source = self._create_cloudify_source(
+            scopes=("polling",), mode="polling", mapped=False
+        )
+        token = source._cloudify_get_token()
+        Token = self.env["oms.integration.cloudify.token"]
+        # An OMS administrator sees that a session is held and until when ...
+        record = Token.with_user(self.manager).search([("source_id", "=", source.id)])
+        self.assertEqual(len(record), 1)
+        self.assertTrue(record.expires_at)
+        self.assertEqual(source.with_user(self.manager).cloudify_auth_state, "ok")
+        # ... never the session itself, not even encrypted.
+        with self.assertRaises(AccessError):
+            record.read(["token_encrypted"])
+        with self.assertRaises(AccessError):
+            record.write({"error": "forged"})
+        oms_user = new_test_user(
+            self.env,
+            login="cf_oms_user",
+            groups="base.group_user,oms_integration.group_oms_user",
+        )
+        with self.assertRaises(AccessError):
+            Token.with_user(oms_user).search([])
+        self.assertNotIn(token.value, str(record.with_user(self.manager).read()))
+        # Another company's sessions are not listed.
+        company_b = self.env["res.company"].create({"name": "Cloudify Company B"})
+        other = self._create_cloudify_source(
+            scopes=("polling",),
+            mode="polling",
+            mapped=False,
+            company_id=company_b.id,
+            pricelist_id=False,
+        )
+        other._cloudify_get_token()
+        self.assertFalse(
+            Token.with_user(self.manager).search([("source_id", "=", other.id)])
+        )
+        # And it goes with its source.
+        source.unlink()
+        self.assertFalse(record.exists())
 
     def test_activation_requires_the_sign_in_settings_of_the_mode(self):
         source = self._draft(mode="polling", outbound_enabled=True)

@@ -53,7 +53,7 @@ class TestCloudifyStatusCallbacks(CloudifyCommon):
         )
 
     def _send(self):
-        return self.Event._cron_send_statuses(commit=False)
+        self._send_statuses()
 
     def test_no_test_endpoint_so_no_test_callback(self):
         self.assertFalse(self.source.test_callback_available)
