@@ -10,7 +10,7 @@ from psycopg2.errors import UniqueViolation
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
+from odoo.tools import SQL, config
 
 from .. import const
 from ..exceptions import OmsProcessingError
@@ -601,7 +601,11 @@ class OmsIntegrationEvent(models.Model):
                        AND earlier.direction = %(direction)s
                        AND earlier.external_order_id = event.external_order_id
                        AND earlier.id < event.id
-                       AND earlier.state IN ('pending', 'processing', 'failed')
+                       -- An invalid version (failed, never retried) blocks
+                       -- nothing: the provider's corrected one goes through.
+                       AND (earlier.state IN ('pending', 'processing')
+                            OR (earlier.state = 'failed'
+                                AND earlier.next_attempt_at IS NOT NULL))
                )
                AND NOT EXISTS (
                     SELECT 1
@@ -740,7 +744,7 @@ class OmsIntegrationEvent(models.Model):
         other scheduled actions (polling, the mail queue...) are never held
         long. A runner that claims a full batch wakes the other runners up,
         so every cron thread helps with a backlog."""
-        budget = const.QUEUE_TIME_BUDGET if time_budget is None else time_budget
+        budget = self._oms_time_budget() if time_budget is None else time_budget
         deadline = time.monotonic() + budget
         batch = (
             const.INBOUND_BATCH_SIZE
@@ -765,9 +769,21 @@ class OmsIntegrationEvent(models.Model):
             if direction == "inbound":
                 events._oms_process_claimed()
             else:
-                self.env["oms.integration.sender"]._oms_send(events)
+                events._oms_send_claimed()
             done += len(events)
         return done
+
+    @api.model
+    def _oms_time_budget(self):
+        """How long a runner works before it hands its cron thread back: the
+        queue's budget, and never more than half the time limit Odoo gives a
+        cron job (``limit_time_real_cron``, else ``limit_time_real``), so
+        that a runner always ends by itself."""
+        limit = config.get("limit_time_real_cron") or -1
+        if limit < 0:
+            limit = config.get("limit_time_real") or 0
+        budget = const.QUEUE_TIME_BUDGET
+        return min(budget, limit / 2) if limit > 0 else budget
 
     @api.model
     def _oms_claim_committed(self, direction, limit):
@@ -860,6 +876,23 @@ class OmsIntegrationEvent(models.Model):
                     ),
                 )
                 cr.commit()  # pylint: disable=invalid-commit
+
+    def _oms_send_claimed(self):
+        """Send these claimed outbound events (``oms.integration.sender``). A
+        concurrent update (another worker renewing a provider's session,
+        say) is not a failure: what was not sent goes back to the queue, its
+        attempt not counted."""
+        cr = self.env.cr
+        try:
+            self.env["oms.integration.sender"]._oms_send(self)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            cr.rollback()  # pylint: disable=invalid-commit
+            self.invalidate_recordset()
+            self.filtered(lambda e: e.state == "processing")._oms_defer(
+                fields.Datetime.now() + timedelta(seconds=1),
+                self.env._("Waited for a concurrent update: sent again."),
+            )
+            cr.commit()  # pylint: disable=invalid-commit
 
     def _oms_process(self):
         """Apply one inbound event; return ``(sale_order, note)``. A source

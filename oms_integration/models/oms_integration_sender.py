@@ -175,6 +175,8 @@ class OmsIntegrationSender(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     request = self._oms_build_request(event)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise  # another worker's update: the runner sends them later
             except Exception as exc:  # noqa: BLE001 - one event never stops the batch
                 _logger.exception("Building the request of event %s failed", event.id)
                 event._set_failed(

@@ -490,6 +490,24 @@ class OmsIntegrationSource(models.Model):
                         )
                     )
 
+    @api.constrains(
+        "signing_secret_previous_encrypted", "signing_secret_previous_expiry"
+    )
+    def _check_previous_secret_end_date(self):
+        for source in self.sudo():
+            if (
+                source.signing_secret_previous_encrypted
+                and not source.signing_secret_previous_expiry
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(name)s: set the date until which the previous signing "
+                        "secret is still accepted (a rotation ends): without it, "
+                        "the previous secret is refused.",
+                        name=source.name,
+                    )
+                )
+
     # === CRUD METHODS === #
 
     def write(self, vals):
@@ -968,11 +986,12 @@ class OmsIntegrationSource(models.Model):
             ) from exc
 
     def _oms_get_signing_secrets(self):
-        """The signing secrets accepted now: current, then previous if not expired."""
+        """The signing secrets accepted now: current, then previous until its
+        end date (a previous secret without one is not accepted)."""
         self.ensure_one()
         secrets = [self._oms_get_secret("signing_secret")]
         expiry = self.sudo().signing_secret_previous_expiry
-        if not expiry or expiry > fields.Datetime.now():
+        if expiry and expiry > fields.Datetime.now():
             secrets.append(self._oms_get_secret("signing_secret_previous"))
         return [secret for secret in secrets if secret]
 

@@ -459,6 +459,53 @@ class TestQueueProcessing(OmsIntegrationCommon):
         self.assertEqual(claimed, first | other)
         self.assertEqual(second.state, "pending")
 
+    def test_an_invalid_version_never_blocks_the_corrected_one(self):
+        invalid = _payload("Q-FIX")
+        invalid["order"]["lines"][0]["quantity"] = 0
+        status, _answer = self._accept(self.queue_source, invalid, {"webhook-id": "v1"})
+        self.assertEqual(status, 422)
+        [stored_invalid] = self._events(self.queue_source)
+        self.assertEqual(stored_invalid.state, "failed")
+        corrected = _payload("Q-FIX", updated_at="2026-11-22T09:31:00Z")
+        status, answer = self._accept(
+            self.queue_source, corrected, {"webhook-id": "v2"}
+        )
+        self.assertEqual(status, 202, answer)
+        self._run_queue()
+        event = self.Event.browse(answer["event_id"])
+        self.assertEqual(event.state, "done", event.last_error)
+        self.assertTrue(self._order_of("Q-FIX"))
+        self.assertEqual(stored_invalid.state, "failed", "kept for triage")
+
+    def test_a_source_that_may_not_take_orders_keeps_them_waiting(self):
+        event = self._receive(_payload("Q-WAIT"))
+        for label, stop, resume in (
+            (
+                "paused",
+                lambda s: s._oms_pause("maintenance"),
+                lambda s: s.action_activate(),
+            ),
+            (
+                "consent revoked",
+                lambda s: s._oms_revoke_all_consents("audit"),
+                lambda s: s._oms_give_consent(["inbound"]),
+            ),
+        ):
+            with self.subTest(label):
+                stop(self.queue_source)
+                self._run_queue()
+                self.assertEqual(event.state, "pending", "waits, not applied")
+                self.assertEqual(event.attempts, 0, "waiting is not an attempt")
+                self.assertIn("wait", event.result_note)
+                self.assertFalse(self._order_of("Q-WAIT"))
+                resume(self.queue_source)
+                self.assertLessEqual(event.next_attempt_at, fields.Datetime.now())
+                if label == "paused":
+                    continue
+                self._run_queue()
+        self.assertEqual(event.state, "done", event.last_error)
+        self.assertTrue(self._order_of("Q-WAIT"))
+
     def test_a_failing_event_does_not_stop_the_others(self):
         bad = _payload("Q-BAD", currency="EUR")  # no EUR pricelist here
         self.env["product.pricelist"].search([("currency_id.name", "=", "EUR")]).write(

@@ -9,6 +9,7 @@ import psycopg2
 import requests
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -282,7 +283,18 @@ class TestWebhookContract(OmsTestMixin, HttpCase):
         self.assertEqual(response.status_code, 401)
 
     def test_rotation_previous_secret_until_its_end_date(self):
-        self.source.signing_secret_previous = PREVIOUS_SECRET
+        # A rotation ends: a previous secret without an end date is refused.
+        with self.assertRaisesRegex(ValidationError, "previous signing secret"):
+            with self.env.cr.savepoint():
+                self.source.signing_secret_previous = PREVIOUS_SECRET
+                self.env.flush_all()
+        self.source.write(
+            {
+                "signing_secret_previous": PREVIOUS_SECRET,
+                "signing_secret_previous_expiry": fields.Datetime.now()
+                + timedelta(days=1),
+            }
+        )
         response = self._post(_order_payload(), secret=PREVIOUS_SECRET)
         self.assertEqual(response.status_code, 202, response.text)
         self.source.signing_secret_previous_expiry = "2020-01-01 00:00:00"
