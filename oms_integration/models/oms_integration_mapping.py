@@ -40,7 +40,9 @@ class OmsIntegrationMapping(models.Model):
     # No sighting counter: orders applied at once by several workers would
     # all write the same mapping rows (a conflict for every one of them).
     first_seen_at = fields.Datetime(
-        string="First Seen", related="create_date", help="When this value was met first."
+        string="First Seen",
+        related="create_date",
+        help="When this value was met first.",
     )
 
     _sql_constraints = [

@@ -1,0 +1,355 @@
+import logging
+import time
+from datetime import timedelta
+
+from psycopg2.errors import UniqueViolation
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import config
+
+from .. import const
+from ..exceptions import OmsProcessingError
+
+_logger = logging.getLogger(__name__)
+
+# Unique constraints that only another worker applying an order at the same
+# time can break (processing looks for the row before creating it): the same
+# new customer's mapping, the same external order. Not a failure: the event
+# goes back to the queue and sees the other's row next time.
+CONCURRENT_INSERT_CONSTRAINTS = (
+    "oms_integration_mapping_code_unique",
+    "sale_order_oms_external_id_unique",
+)
+
+
+class OmsIntegrationEvent(models.Model):
+    """The runners of the queue: ``ir.cron`` jobs that claim due events
+    (``_oms_claim``, in ``oms_integration_event.py``) and work them, inbound
+    (apply orders) or outbound (send statuses); waking them up; the
+    clean-up of processed events."""
+
+    _inherit = "oms.integration.event"
+
+    # === BUSINESS METHODS: RUNNERS === #
+
+    @api.model
+    def _cron_process_queue(self):
+        """Cron (each "apply received orders" runner): turn due inbound events
+        into sale orders. Several runners work one backlog at once."""
+        return self._oms_run_queue("inbound")
+
+    @api.model
+    def _cron_send_statuses(self):
+        """Cron: send due status callbacks to the providers."""
+        return self._oms_run_queue("outbound")
+
+    @api.model
+    def _oms_run_queue(self, direction, time_budget=None):
+        """Work the queue of ``direction`` for at most ``time_budget`` seconds.
+
+        Each claim is committed at once (other workers then skip its events),
+        each inbound event is applied and committed in a transaction of its
+        own, and the runner stops after its time budget even with work left,
+        triggering the runners again: the cron threads it shares with the
+        other scheduled actions (polling, the mail queue...) are never held
+        long. A runner that claims a full batch wakes the other runners up,
+        so every cron thread helps with a backlog."""
+        budget = self._oms_time_budget() if time_budget is None else time_budget
+        deadline = time.monotonic() + budget
+        batch = (
+            const.INBOUND_BATCH_SIZE
+            if direction == "inbound"
+            else const.OUTBOUND_BATCH_SIZE
+        )
+        done = 0
+        woken = False
+        while True:
+            if time.monotonic() >= deadline:
+                if self._oms_count_due(direction):
+                    self._oms_trigger_runners(direction, everyone=True)
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                break
+            events = self._oms_claim_committed(direction, batch)
+            if not events:
+                break
+            if len(events) == batch and not woken:
+                self._oms_trigger_runners(direction, everyone=True)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                woken = True
+            if direction == "inbound":
+                events._oms_process_claimed()
+            else:
+                events._oms_send_claimed()
+            done += len(events)
+        return done
+
+    @api.model
+    def _oms_time_budget(self):
+        """How long a runner works before it hands its cron thread back: the
+        queue's budget, and never more than half the time limit Odoo gives a
+        cron job (``limit_time_real_cron``, else ``limit_time_real``), so
+        that a runner always ends by itself."""
+        limit = config.get("limit_time_real_cron") or -1
+        if limit < 0:
+            limit = config.get("limit_time_real") or 0
+        budget = const.QUEUE_TIME_BUDGET
+        return min(budget, limit / 2) if limit > 0 else budget
+
+    @api.model
+    def _oms_claim_committed(self, direction, limit):
+        """``_oms_claim`` in a transaction of its own, committed: the lease
+        must be visible to the other workers before the work starts. A claim
+        that collides with another worker's is tried again."""
+        cr = self.env.cr
+        for attempt in range(5):
+            cr.commit()  # pylint: disable=invalid-commit
+            try:
+                events = self._oms_claim(direction, limit)
+                cr.commit()  # pylint: disable=invalid-commit
+                return events
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                cr.rollback()  # pylint: disable=invalid-commit
+                time.sleep(0.005 * (attempt + 1))
+        return self.browse()
+
+    def _oms_process_claimed(self):
+        """Apply these claimed inbound events, each in a transaction of its
+        own: one event never rolls back another, and a worker killed in the
+        middle loses only the event it was working on. A concurrent update
+        (two orders touching the same row at once) is not a failure: the
+        event goes back to the queue, its attempt not counted."""
+        cr = self.env.cr
+        for event in self:
+            try:
+                with cr.savepoint(flush=True):
+                    sale_order, note = event._oms_process()
+                event._set_done(sale_order or None, note)
+                cr.commit()  # pylint: disable=invalid-commit
+            except (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, UniqueViolation) as exc:
+                if isinstance(exc, UniqueViolation) and (
+                    exc.diag.constraint_name not in CONCURRENT_INSERT_CONSTRAINTS
+                ):
+                    cr.rollback()  # pylint: disable=invalid-commit
+                    _logger.exception(
+                        "Processing integration event %s failed", event.id
+                    )
+                    event._set_failed(
+                        str(exc),
+                        self.env._(
+                            "An unexpected error: the event will be retried. If "
+                            "it keeps failing, report it with this error."
+                        ),
+                    )
+                    cr.commit()  # pylint: disable=invalid-commit
+                    continue
+                cr.rollback()  # pylint: disable=invalid-commit
+                _logger.info(
+                    "Integration event %s met a concurrent update (%s): "
+                    "back to the queue",
+                    event.id,
+                    exc.pgcode,
+                )
+                event._oms_defer(
+                    fields.Datetime.now() + timedelta(seconds=1),
+                    self.env._("Waited for a concurrent update: tried again."),
+                )
+                cr.commit()  # pylint: disable=invalid-commit
+            except OmsProcessingError as exc:
+                cr.rollback()  # pylint: disable=invalid-commit
+                if exc.waiting:
+                    event._oms_defer(
+                        fields.Datetime.now()
+                        + timedelta(seconds=exc.retry_after or 60),
+                        exc.message,
+                    )
+                    cr.commit()  # pylint: disable=invalid-commit
+                    continue
+                if exc.unmapped:
+                    self.env["oms.integration.mapping"]._oms_note_unmapped(
+                        event.source_id, exc.unmapped
+                    )
+                event._set_failed(
+                    exc.message,
+                    exc.hint,
+                    permanent=exc.permanent,
+                    retry_after=exc.retry_after,
+                )
+                cr.commit()  # pylint: disable=invalid-commit
+            except Exception as exc:  # noqa: BLE001 - one event never stops the others
+                _logger.exception("Processing integration event %s failed", event.id)
+                cr.rollback()  # pylint: disable=invalid-commit
+                event._set_failed(
+                    str(exc),
+                    self.env._(
+                        "An unexpected error: the event will be retried. If it "
+                        "keeps failing, report it with this error."
+                    ),
+                )
+                cr.commit()  # pylint: disable=invalid-commit
+
+    def _oms_send_claimed(self):
+        """Send these claimed outbound events (``oms.integration.sender``). A
+        concurrent update (another worker renewing a provider's session,
+        say) is not a failure: what was not sent goes back to the queue, its
+        attempt not counted."""
+        cr = self.env.cr
+        try:
+            self.env["oms.integration.sender"]._oms_send(self)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            cr.rollback()  # pylint: disable=invalid-commit
+            self.invalidate_recordset()
+            self.filtered(lambda e: e.state == "processing")._oms_defer(
+                fields.Datetime.now() + timedelta(seconds=1),
+                self.env._("Waited for a concurrent update: sent again."),
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def _oms_process(self):
+        """Apply one inbound event; return ``(sale_order, note)``. A source
+        that may not take orders now (a draft, paused or archived source, no
+        inbound consent) keeps the event waiting: nothing is applied."""
+        self.ensure_one()
+        source = self.source_id
+        refusal = source._oms_processing_refusal()
+        if refusal:
+            raise OmsProcessingError(
+                refusal,
+                hint=self.env._(
+                    "The order waits: it is applied once the source is active "
+                    "with its consent again, or discard it."
+                ),
+                retry_after=source.retry_base_delay,
+                waiting=True,
+            )
+        parsed = source._oms_parse_delivery((self.sudo().payload or "").encode())
+        if not parsed:
+            raise OmsProcessingError(
+                self.env._(
+                    "The provider %(provider)s has no parser: this order cannot "
+                    "be read.",
+                    provider=source.provider,
+                ),
+                hint=self.env._(
+                    "Install the provider's addon (or set the source's provider), "
+                    "then Retry."
+                ),
+            )
+        if parsed.errors:
+            raise OmsProcessingError(
+                "\n".join(f"{e.path}: {e.message}" for e in parsed.errors),
+                hint=self.env._(
+                    "The payload does not follow the provider's format. Ask the "
+                    "provider to send the order again, then discard this event."
+                ),
+            )
+        # An event of one order applies that order; a raw delivery kept after
+        # an unexpected error (no order id) applies every order it holds.
+        orders = [
+            order
+            for order in parsed.orders
+            if not self.external_order_id or order.external_id == self.external_order_id
+        ]
+        if not orders:
+            raise OmsProcessingError(
+                self.env._(
+                    "The payload holds no order %(order)s.",
+                    order=self.external_order_id,
+                ),
+                hint=self.env._(
+                    "Ask the provider to send the order again, then discard this event."
+                ),
+            )
+        builder = self.env["oms.integration.order.builder"]
+        sale_order, notes = self.env["sale.order"], []
+        for order in orders:
+            sale_order, note = builder._oms_apply(self, order)
+            if note:
+                notes.append(note)
+        return sale_order, "\n".join(notes) or False
+
+    # === BUSINESS METHODS: TRIGGERS === #
+
+    @api.model
+    def _oms_runner_crons(self, direction):
+        """The scheduled actions that work the queue of ``direction``: the
+        ones this addon ships and any an administrator duplicated from them
+        (more runners for more cron threads)."""
+        method = (
+            "_cron_process_queue" if direction == "inbound" else "_cron_send_statuses"
+        )
+        return (
+            self.env["ir.cron"]
+            .sudo()
+            .search(
+                [
+                    ("model_id.model", "=", self._name),
+                    ("code", "=like", f"model.{method}()%"),
+                ]
+            )
+        )
+
+    @api.model
+    def _oms_trigger_runners(self, direction="inbound", everyone=False):
+        """Ask a runner of ``direction`` (``everyone``: every runner) to run
+        as soon as this transaction commits (``ir.cron._trigger``), unless a
+        trigger is pending already: a burst of deliveries wakes a runner
+        once. A runner that finds a backlog wakes the others. An event that
+        misses its wake-up (committed just as its runner ended) waits for
+        the runner's next scheduled run, every minute: it is never lost."""
+        if everyone:
+            crons = self._oms_runner_crons(direction)
+        else:
+            xmlid = (
+                const.QUEUE_CRON_XMLID
+                if direction == "inbound"
+                else const.SEND_CRON_XMLID
+            )
+            crons = self.env.ref(xmlid, raise_if_not_found=False)
+            crons = crons.sudo() if crons else self.env["ir.cron"]
+        if not crons:
+            return crons
+        pending = (
+            self.env["ir.cron.trigger"]
+            .sudo()
+            .search(
+                [
+                    ("cron_id", "in", crons.ids),
+                    ("call_at", "<=", fields.Datetime.now()),
+                ]
+            )
+            .cron_id
+        )
+        for cron in crons - pending:
+            cron._trigger()
+        return crons
+
+    # === BUSINESS METHODS: CLEAN-UP === #
+
+    @api.model
+    def _gc_processed_events(self, batch_size=1000):
+        """Cron: delete done and discarded events past their source's
+        retention, a batch at a time."""
+        sources = self.env["oms.integration.source"].with_context(active_test=False)
+        now = fields.Datetime.now()
+        deleted = 0
+        for source in sources.search([("retention_days", ">", 0)]):
+            limit = now - timedelta(days=source.retention_days)
+            while True:
+                old = self.sudo().search(
+                    [
+                        ("source_id", "=", source.id),
+                        ("state", "in", ("done", "discarded")),
+                        ("processed_at", "<", limit),
+                    ],
+                    limit=batch_size,
+                )
+                if not old:
+                    break
+                old.unlink()  # their dead letters go with them (cascade)
+                deleted += len(old)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        if deleted:
+            _logger.info("Deleted %s processed integration events", deleted)
+        self.env["oms.integration.refusal"]._gc_refusals()
+        return deleted
