@@ -178,7 +178,10 @@ class OmsIntegrationReceiver(models.AbstractModel):
                 RETURNING id
                 """,
                 **params,
-            )
+            ),
+            # A twin committed meanwhile is expected (Odoo runs the request
+            # again): not a "bad query" for the log.
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         if row:

@@ -6,6 +6,7 @@ has just tested (the addons and demo data installed), with:
 ``OMS_E2E_DB`` (the database).
 """
 
+import configparser
 import os
 import signal
 import socket
@@ -42,6 +43,20 @@ class OdooServer:
         )
 
 
+def database(odoo):
+    """A connection to the test database, as the Odoo configuration says."""
+    import psycopg2
+
+    parser = configparser.ConfigParser()
+    parser.read(os.environ["OMS_ODOO_CONF"])
+    options = {}
+    for key in ("host", "port", "user", "password"):
+        value = parser.get("options", f"db_{key}", fallback="False")
+        if value and value != "False":
+            options[key] = value
+    return psycopg2.connect(dbname=odoo.db, **options)
+
+
 @pytest.fixture(scope="session")
 def odoo_server(tmp_path_factory):
     missing = [name for name in REQUIRED if not os.environ.get(name)]
@@ -64,8 +79,11 @@ def odoo_server(tmp_path_factory):
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
         "--workers=2",
-        "--max-cron-threads=1",
+        # Odoo's default: two cron threads, so two runners work one backlog.
+        "--max-cron-threads=2",
         "--limit-time-real=120",
+        # The webhook route answers 503 even while the database is down.
+        "--load=base,web,oms_integration",
         f"--logfile={log}",
     ]
     # Its own process group: the workers go with the master at the end.
