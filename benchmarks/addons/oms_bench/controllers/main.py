@@ -1,31 +1,37 @@
 import hashlib
-from datetime import datetime, timezone
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.http import request
+from odoo.tools import SQL
 
 from odoo.addons.oms_integration.lib import normalize
 
 
 class OmsBenchController(http.Controller):
     """The baseline of the webhook benchmark: what any Odoo route storing a
-    delivery costs at the least (the framework, one INSERT, one commit)."""
+    delivery costs at the least (the framework, one INSERT on the request's
+    cursor, one commit), with the webhook route's options."""
 
     @http.route(
         "/oms_bench/bare",
         type="http",
-        auth="public",
+        auth="none",
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def oms_bench_bare(self, **_kwargs):
+        env = request.env(user=SUPERUSER_ID)
         body = request.httprequest.get_data(cache=False)
-        request.env.cr.execute(
-            "INSERT INTO oms_bench_delivery (body) VALUES (%s) RETURNING id",
-            [body.decode("utf-8", errors="replace")],
+        env.cr.execute(
+            SQL(
+                "INSERT INTO oms_bench_delivery (received_at, body) "
+                "VALUES (now() at time zone 'utc', %s) RETURNING id",
+                body.decode("utf-8", errors="replace"),
+            )
         )
-        [delivery_id] = request.env.cr.fetchone()
+        [delivery_id] = env.cr.fetchone()
         return request.make_json_response(
             {"status": "queued", "event_id": delivery_id}, status=202
         )
@@ -33,44 +39,39 @@ class OmsBenchController(http.Controller):
     @http.route(
         "/oms_bench/store_only/<string:source_key>",
         type="http",
-        auth="public",
+        auth="none",
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def oms_bench_store_only(self, source_key, **_kwargs):
-        """Diagnostic (``--diagnose``): what the webhook route costs with no
-        verification and no validation, the same source lookup and the same
-        storing statement as it (``_oms_store_webhook_order``), for an order
-        whose id is the delivery id. It says how much of the webhook's cost
-        is storing the event row itself. Never a route of the product."""
+        """Diagnostic (``--diagnose``): the webhook route without verifying,
+        decoding or splitting the delivery: the same source look-up, the same
+        storing statement (``_oms_insert_order``) for an order whose id is
+        the delivery id, and the same trigger of the runners. It says how
+        much of the webhook's cost is storing the event row. Never a route of
+        the product."""
+        env = request.env(user=SUPERUSER_ID)
         body = request.httprequest.get_data()
-        source, queue_cron_id = (
-            request.env["oms.integration.source"].sudo()._oms_webhook_lookup(source_key)
-        )
+        source = env["oms.integration.source"]._oms_find_by_webhook_key(source_key)
         delivery_id = request.httprequest.headers["webhook-id"]
         order = normalize.NormalizedOrder(
-            event_type="order.created",
-            external_id=delivery_id,
-            updated_at=datetime.now(timezone.utc),
+            event_type="order.created", external_id=delivery_id, updated_at=None
         )
-        event, duplicate, _pending = (
-            request.env["oms.integration.event"]
-            .sudo()
-            ._oms_store_webhook_order(
-                source,
-                order,
-                {
-                    "delivery_id": delivery_id,
-                    "payload": body.decode("utf-8", errors="replace"),
-                    "payload_hash": hashlib.sha256(body).hexdigest(),
-                    "headers": "{}",
-                },
-                first_write=True,
-                queue_cron_id=queue_cron_id,
-            )
+        event_id, repeat_id = env["oms.integration.receiver"]._oms_insert_order(
+            source,
+            order,
+            {
+                "delivery_id": delivery_id,
+                "payload": body.decode("utf-8", errors="replace"),
+                "payload_hash": hashlib.sha256(body).hexdigest(),
+                "headers": "{}",
+            },
         )
+        if event_id:
+            env["oms.integration.event"]._oms_trigger_runners("inbound")
         return request.make_json_response(
-            {"status": "queued", "event_id": (event or duplicate).id},
-            status=202 if event else 200,
+            {"status": "queued", "event_id": event_id or repeat_id},
+            status=202 if event_id else 200,
         )
