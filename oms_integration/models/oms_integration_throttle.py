@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 from psycopg2 import errorcodes
+from psycopg2.errors import UniqueViolation
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -61,13 +62,19 @@ class OmsIntegrationThrottle(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
-    def _oms_of(self, source):
-        """The throttle row of ``source`` (created on first use)."""
+    def _oms_of(self, source, create=False):
+        """The throttle row of ``source``; with ``create``, made on first use
+        (only inside ``_oms_update``, where a concurrent twin is retried)."""
         throttle = self.sudo().search([("source_id", "=", source.id)], limit=1)
-        return throttle or self.sudo().create({"source_id": source.id})
+        if not throttle and create:
+            throttle = self.sudo().create({"source_id": source.id})
+        return throttle
 
     def _oms_circuit(self):
-        """The circuit's state (``outbound.CircuitState``) as last committed."""
+        """The circuit's state (``outbound.CircuitState``) as last committed
+        (closed for a source that has no throttle row yet)."""
+        if not self:
+            return outbound.CircuitState(0, None)
         self.ensure_one()
         return outbound.CircuitState(self.failures or 0, self.open_until or None)
 
@@ -86,13 +93,13 @@ class OmsIntegrationThrottle(models.Model):
         for attempt in range(1, _TRIES + 1):
             cr.commit()  # pylint: disable=invalid-commit
             try:
-                throttle = self._oms_of(source)
+                throttle = self._oms_of(source, create=True)
                 vals, result = decide(throttle)
                 if vals:
                     throttle.write(vals)
                 cr.commit()  # pylint: disable=invalid-commit
                 return result
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+            except (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, UniqueViolation) as exc:
                 cr.rollback()  # pylint: disable=invalid-commit
                 if attempt == _TRIES:
                     raise
@@ -138,7 +145,7 @@ class OmsIntegrationThrottle(models.Model):
                 return 0.0
             throttle = self._oms_of(source)
             now = fields.Datetime.now()
-            return max((throttle.rate_tat - now).total_seconds(), 0.001)
+            return max(((throttle.rate_tat or now) - now).total_seconds(), 0.001)
         wait = (moments[0] - fields.Datetime.now()).total_seconds()
         if wait > 0:
             time.sleep(wait)

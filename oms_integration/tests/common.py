@@ -98,9 +98,11 @@ class OmsTestMixin:
     def _accept(self, source, payload, headers=None):
         """A delivery as the webhook route hands it over once its signature
         is verified: ``(http_status, answer)``."""
-        body = payload if isinstance(payload, bytes) else json.dumps(
-            payload, ensure_ascii=False
-        ).encode()
+        body = (
+            payload
+            if isinstance(payload, bytes)
+            else json.dumps(payload, ensure_ascii=False).encode()
+        )
         return self.Receiver._oms_accept_delivery(source, headers or {}, body)
 
     def _events(self, source, **domain):

@@ -1,6 +1,5 @@
 """Polling a compatible provider (the simulator, a real local HTTP server)."""
 
-import json
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
@@ -154,6 +153,17 @@ class TestPolling(OmsIntegrationCommon):
         self.assertEqual(broken.poll_failure_count, 1)
         self.assertIn("Cannot reach", broken.poll_last_result)
         self.assertEqual(len(self._events()), 1)
+
+    def test_a_redirect_is_not_followed(self):
+        # Consent names a host: an answer sending the token elsewhere is a
+        # failure to fix, never followed.
+        self.simulator.script(
+            302, {"moved": True}, {"Location": "http://127.0.0.1:9/orders"}
+        )
+        self._poll()
+        self.assertEqual(self.poll_source.poll_failure_count, 1)
+        self.assertIn("redirect", self.poll_source.poll_last_result)
+        self.assertEqual(len(self.simulator.requests), 1)
 
     def test_no_polling_consent_means_no_request(self):
         self.poll_source._oms_revoke_consent(["polling"], "audit")

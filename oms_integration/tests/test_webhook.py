@@ -255,6 +255,12 @@ class TestWebhookContract(OmsTestMixin, HttpCase):
             "too old": {"sent_at": int(time.time()) - 302},
             "from the future": {"sent_at": int(time.time()) + 302},
         }
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT write_date FROM oms_integration_source WHERE id = %s",
+            [self.source.id],
+        )
+        written = self.env.cr.fetchone()[0]
         for label, kwargs in cases.items():
             with self.subTest(label):
                 response = self._post(_order_payload(), **kwargs)
@@ -264,6 +270,13 @@ class TestWebhookContract(OmsTestMixin, HttpCase):
         self.source.invalidate_recordset()
         self.assertEqual(self.source.refused_count, len(cases))
         self.assertTrue(self.source.last_refused_at)
+        # Refused traffic never writes the source's row (whoever holds the URL
+        # could otherwise make its polls fail on concurrent updates).
+        self.env.cr.execute(
+            "SELECT write_date FROM oms_integration_source WHERE id = %s",
+            [self.source.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], written)
 
     def test_tampered_body_is_unauthorized(self):
         body = json.dumps(_order_payload()).encode()

@@ -1,6 +1,8 @@
 """Mobiwork orders processed into sale orders: taxes, free goods and
 promotions, empty prices, salesman and warehouse through the Mapping Center."""
 
+import json
+
 from odoo.tests import tagged
 
 from .common import MobiworkCommon, delivery, mobiwork_order
@@ -32,6 +34,22 @@ class TestMobiworkOrderProcessing(MobiworkCommon):
         self.assertEqual(status, 202, answer)
         self._run_queue()
         return self.Event.browse(answer["event_id"])
+
+    def test_a_raw_delivery_kept_after_an_error_applies_every_order(self):
+        """A delivery kept whole after an unexpected error (no order id of
+        its own): the queue applies each of its orders, not the first."""
+        body = json.dumps(
+            delivery(mobiwork_order("DH-RAW-1"), mobiwork_order("DH-RAW-2")),
+            ensure_ascii=False,
+        ).encode()
+        event = self.Receiver._oms_keep_raw_delivery(
+            self.source, {"webhook-id": "raw-1"}, body
+        )
+        self.assertFalse(event.external_order_id)
+        self._run_queue()
+        self.assertEqual(event.state, "done", event.last_error)
+        self.assertTrue(self._order_of(self.source, "DH-RAW-1"))
+        self.assertTrue(self._order_of(self.source, "DH-RAW-2"))
 
     def test_each_vat_rate_gets_the_company_tax(self):
         order = mobiwork_order(
