@@ -26,7 +26,10 @@ else
 fi
 
 PORT="${OMS_HTTP_PORT:-8069}"
-ODOO_CMD=("$PY" "$ODOO/odoo-bin" -c "$CONF" -d "$DB" --db-filter="^${DB}\$")
+# Server-wide, so that the webhook answers 503 (not Odoo's 404) while the
+# database restarts; Odoo's default two cron threads run the queue's runners.
+ODOO_CMD=("$PY" "$ODOO/odoo-bin" -c "$CONF" -d "$DB" --db-filter="^${DB}\$"
+    --load=base,web,oms_integration --max-cron-threads=2)
 DEMO_LOG="$OMS_CACHE/demo-provider.log"
 DEMO_INTERVAL="${OMS_DEMO_INTERVAL:-20}"
 
