@@ -12,7 +12,10 @@ class OmsProcessingError(Exception):
     """
 
     def __init__(
-        self, message, hint=None, permanent=True,
+        self,
+        message,
+        hint=None,
+        permanent=True,
         retry_after=None,
         unmapped=(),
         waiting=False,

@@ -1,12 +1,13 @@
-from . import oms_integration_source
+# Mixins first: the models below inherit them.
 from . import oms_integration_source_security
 from . import oms_integration_source_hooks
+from . import oms_integration_event_runner
+from . import oms_integration_source
 from . import oms_integration_source_compatible
 from . import oms_integration_consent
 from . import oms_integration_throttle
 from . import oms_integration_refusal
 from . import oms_integration_event
-from . import oms_integration_event_runner
 from . import oms_integration_receiver
 from . import oms_integration_sender
 from . import oms_integration_dead_letter

@@ -42,7 +42,7 @@ class OmsIntegrationEvent(models.Model):
 
     _name = "oms.integration.event"
     _description = "Integration Event"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "oms.integration.runner.mixin"]
     _order = "id desc"
 
     # === FIELDS === #

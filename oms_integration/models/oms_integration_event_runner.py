@@ -23,13 +23,15 @@ CONCURRENT_INSERT_CONSTRAINTS = (
 )
 
 
-class OmsIntegrationEvent(models.Model):
-    """The runners of the queue: ``ir.cron`` jobs that claim due events
+class OmsIntegrationRunnerMixin(models.AbstractModel):
+    """The runners of the queue, for ``oms.integration.event`` (which
+    inherits this mixin): ``ir.cron`` jobs that claim due events
     (``_oms_claim``, in ``oms_integration_event.py``) and work them, inbound
     (apply orders) or outbound (send statuses); waking them up; the
     clean-up of processed events."""
 
-    _inherit = "oms.integration.event"
+    _name = "oms.integration.runner.mixin"
+    _description = "Integration Queue Runners"
 
     # === BUSINESS METHODS: RUNNERS === #
 

@@ -17,7 +17,12 @@ class _UnknownWebhookKey(Exception):
 class OmsIntegrationSource(models.Model):
     _name = "oms.integration.source"
     _description = "Integration Source"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "oms.integration.security.mixin",
+        "oms.integration.provider.mixin",
+    ]
     _order = "sequence, name, id"
 
     # === IDENTITY === #

@@ -15,14 +15,16 @@ from ..lib import status as status_lib
 _logger = logging.getLogger(__name__)
 
 
-class OmsIntegrationSource(models.Model):
-    """The provider hooks of a source, each with a neutral default and a
-    docstring saying what a provider addon returns, and the requests to a
-    provider they rely on (rate limit, timeouts, no redirects, errors in
-    plain words with secrets redacted). The reference provider is
-    ``oms_integration_source_compatible.py``."""
+class OmsIntegrationProviderMixin(models.AbstractModel):
+    """The provider hooks of ``oms.integration.source`` (which inherits this
+    mixin), each with a neutral default and a docstring saying what a
+    provider addon returns, and the requests to a provider they rely on
+    (rate limit, timeouts, no redirects, errors in plain words with secrets
+    redacted). Provider addons override them on ``oms.integration.source``;
+    the reference provider is ``oms_integration_source_compatible.py``."""
 
-    _inherit = "oms.integration.source"
+    _name = "oms.integration.provider.mixin"
+    _description = "Integration Provider Hooks"
 
     # === PROVIDER HOOKS === #
     # Each returns a neutral value by default (as payment's _get_specific_*);

@@ -11,13 +11,15 @@ from ..lib import keys, secretbox
 _logger = logging.getLogger(__name__)
 
 
-class OmsIntegrationSource(models.Model):
-    """Who may exchange what with whom: the administrator's consent per
-    scope and destination host, enforced by the server on every path that
-    receives, polls or sends; and the secrets, encrypted at rest, written
-    only through their inputs and read only through ``_oms_get_secret``."""
+class OmsIntegrationSecurityMixin(models.AbstractModel):
+    """Who may exchange what with whom, for ``oms.integration.source`` (which
+    inherits this mixin): the administrator's consent per scope and
+    destination host, enforced by the server on every path that receives,
+    polls or sends; and the secrets, encrypted at rest, written only through
+    their inputs and read only through ``_oms_get_secret``."""
 
-    _inherit = "oms.integration.source"
+    _name = "oms.integration.security.mixin"
+    _description = "Integration Consent and Secrets"
 
     # === BUSINESS METHODS: CONSENT === #
 

@@ -26,13 +26,15 @@ class CloudifySignInRefused(OmsProcessingError):
     would go to): nothing was sent, nothing recorded on the source."""
 
 
-class OmsIntegrationSource(models.Model):
-    """Signing in to Cloudify: consent for the host the credentials go to,
+class OmsIntegrationCloudifySessionMixin(models.AbstractModel):
+    """Signing in to Cloudify, for ``oms.integration.source`` (which inherits
+    this mixin in this addon): consent for the host the credentials go to,
     the session or token cached in ``oms.integration.cloudify.token`` and
     renewed one worker at a time (a row lock on Odoo's cursor), failures
     shown on the source with an activity for its managers."""
 
-    _inherit = "oms.integration.source"
+    _name = "oms.integration.cloudify.session.mixin"
+    _description = "Cloudify Sign-in"
 
     # === BUSINESS METHODS: CONSENT === #
 
