@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
 from freezegun import freeze_time
 
 from odoo import fields
@@ -52,6 +53,12 @@ def _payload(order_id="Q-1001", event_type="order.created", **order_overrides):
     }
     order.update(order_overrides)
     return {"type": event_type, "order": order}
+
+
+class _SerializationFailure(psycopg2.errors.SerializationFailure):
+    """What PostgreSQL raises when two transactions update one row."""
+
+    pgcode = "40001"
 
 
 class _WorkerKilled(BaseException):
@@ -582,6 +589,30 @@ class TestQueueProcessing(OmsIntegrationCommon):
         for event in events[:1] + events[2:]:
             self.assertEqual(event.state, "done", event.last_error)
             self.assertEqual(len(self._order_of(event.external_order_id)), 1)
+
+    def test_a_concurrent_update_is_retried_without_counting_an_attempt(self):
+        event = self._receive(_payload("Q-CONCURRENT"))
+        builder = type(self.env["oms.integration.order.builder"])
+        apply = builder._oms_apply
+        calls = []
+
+        def conflicting_once(self, event, order):
+            calls.append(1)
+            if len(calls) == 1:
+                raise _SerializationFailure("could not serialize access")
+            return apply(self, event, order)
+
+        with patch.object(builder, "_oms_apply", conflicting_once):
+            self._run_queue()
+            self.assertEqual(event.state, "pending")
+            self.assertEqual(event.attempts, 0, "not a failed attempt")
+            self.assertFalse(event.last_error)
+            self.assertFalse(event.dead_letter_ids)
+            with freeze_time(fields.Datetime.now() + timedelta(seconds=2)):
+                self._run_queue()
+        self.assertEqual(event.state, "done", event.last_error)
+        self.assertEqual(event.attempts, 1)
+        self.assertEqual(len(self._order_of("Q-CONCURRENT")), 1)
 
     def test_transient_failure_is_retried_with_backoff(self):
         event = self._receive(_payload())

@@ -19,6 +19,7 @@ _logger = logging.getLogger(__name__)
 
 
 class OmsIntegrationSource(models.Model):
+    _name = "oms.integration.source"
     _inherit = ["oms.integration.source", "oms.integration.cloudify.session.mixin"]
 
     # === FIELDS === #
