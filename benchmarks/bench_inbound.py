@@ -183,6 +183,25 @@ def main(args):
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     results = {}
+    try:
+        run_inbound(args, profile, only, results)
+    except RuntimeError:
+        # What was measured before the failure is still worth reading.
+        if results:
+            report(args, profile, results, time.monotonic() - started)
+        raise
+    ok = report(args, profile, results, time.monotonic() - started) if results else True
+    if only & set(OUTBOUND):
+        status = run_outbound(args, only & set(OUTBOUND))
+        if status == 2:
+            raise RuntimeError("the outbound benchmark could not run")
+        ok = ok and status == 0
+    return 0 if ok else 1
+
+
+def run_inbound(args, profile, only, results):
+    """The inbound figures in ``only``, each added to ``results`` once
+    measured."""
     if only & set(INBOUND):
         if not args.skip_install:
             install(args)
@@ -244,13 +263,6 @@ def main(args):
                 currency=currency,
             )
         run_phase(args, "reset")
-    ok = report(args, profile, results, time.monotonic() - started) if results else True
-    if only & set(OUTBOUND):
-        status = run_outbound(args, only & set(OUTBOUND))
-        if status == 2:
-            raise RuntimeError("the outbound benchmark could not run")
-        ok = ok and status == 0
-    return 0 if ok else 1
 
 
 # --- Report ------------------------------------------------------------------
