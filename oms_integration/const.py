@@ -161,10 +161,11 @@ OUTBOUND_BATCH_SIZE = 50
 # A batch takes rate-limit slots for the requests that may start within this
 # many seconds; the rest goes back to the queue (not counted as attempts).
 OUTBOUND_BATCH_SECONDS = 30
-# Inbound events claimed together by a runner. Small: with several runners
-# on one backlog, each takes a few and comes back for more; each event is
-# then applied and committed in a transaction of its own.
-INBOUND_BATCH_SIZE = 4
+# Inbound events claimed together by a runner, applied each in a savepoint
+# and committed together (a commit clears the ORM's cache, which they share).
+# Small: with several runners on one backlog, each takes a few and comes back
+# for more.
+INBOUND_BATCH_SIZE = 8
 # A runner stops after this long even with work left (and triggers the
 # runners again), so that the cron threads it shares with the other scheduled
 # actions (polling, the mail queue...) are never held long.

@@ -71,19 +71,19 @@ def test_circuit_opens_at_the_threshold_and_closes_on_success():
     assert state.failures == 0 and not state.is_open(later)
 
 
-def test_wave_size_never_lets_more_than_the_threshold_fail():
-    closed = outbound.CircuitState()
-    assert outbound.wave_size(closed, NOW, 5, 4) == 4
-    assert outbound.wave_size(closed, NOW, 2, 4) == 2
-    two_failed = outbound.CircuitState(failures=3)
-    assert outbound.wave_size(two_failed, NOW, 5, 4) == 2
+def test_a_closed_circuit_lets_the_whole_batch_go():
+    # The sending loop stops at the failure that opens the circuit.
+    assert outbound.batch_allowance(outbound.CircuitState(), NOW, 5, 50) == 50
+    assert outbound.batch_allowance(outbound.CircuitState(3), NOW, 5, 50) == 50
+    assert outbound.batch_allowance(outbound.CircuitState(), NOW, 0, 50) == 50
 
 
-def test_wave_size_is_nothing_when_open_and_one_probe_when_half_open():
+def test_nothing_while_open_and_one_probe_when_half_open():
     opened = outbound.CircuitState(5, NOW + timedelta(seconds=60))
-    assert outbound.wave_size(opened, NOW, 5, 4) == 0
+    assert outbound.batch_allowance(opened, NOW, 5, 50) == 0
     half_open = NOW + timedelta(seconds=61)
-    assert outbound.wave_size(opened, half_open, 5, 4) == 1
+    assert outbound.batch_allowance(opened, half_open, 5, 50) == 1
+    assert outbound.batch_allowance(opened, half_open, 5, 0) == 0
 
 
 def test_circuit_after_outcomes_opens_and_resumes_in_order():

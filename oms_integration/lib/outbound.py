@@ -131,15 +131,14 @@ def circuit_after_outcomes(state, successes, now, threshold, cooldown_seconds):
     return state, opened, resumed
 
 
-def wave_size(state, now, threshold, concurrency):
-    """How many requests may go out together now: none while the circuit is
-    open; one probe once the cool-down is over (half-open, the threshold
-    reached); otherwise at most the failures still allowed before the circuit
-    opens, so that a dead endpoint never gets more than ``threshold``
-    requests before sending pauses."""
+def batch_allowance(state, now, threshold, waiting):
+    """How many of ``waiting`` requests a batch may send, one after the
+    other, now: none while the circuit is open; one probe once the cool-down
+    is over (half-open, the threshold reached); otherwise all of them (the
+    sending loop stops at the failure that opens the circuit, so a dead
+    endpoint never gets more than ``threshold`` requests in a row)."""
     if state.is_open(now):
         return 0
     if threshold and state.failures >= threshold:
-        return 1
-    allowed = threshold - state.failures if threshold else concurrency
-    return max(1, min(concurrency, allowed))
+        return min(1, waiting)
+    return waiting

@@ -659,7 +659,9 @@ class OmsIntegrationEvent(models.Model):
                 now=now,
                 lease_until=lease_until,
                 uid=self.env.uid,
-            )
+            ),
+            # Another worker's claim meanwhile is retried by the caller.
+            log_exceptions=False,
         )
         rows = sorted(self.env.cr.fetchall(), key=lambda row: (row[1], row[0]))
         events = self.sudo().browse([row[0] for row in rows])
@@ -681,7 +683,8 @@ class OmsIntegrationEvent(models.Model):
                     "%s ORDER BY event.lease_until LIMIT 1 "
                     "FOR UPDATE OF event SKIP LOCKED",
                     self._oms_ready_query(direction, now, "expired"),
-                )
+                ),
+                log_exceptions=False,
             )
             row = self.env.cr.fetchone()
             if not row:

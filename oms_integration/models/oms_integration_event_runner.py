@@ -116,79 +116,79 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
         return self.browse()
 
     def _oms_process_claimed(self):
-        """Apply these claimed inbound events, each in a transaction of its
-        own: one event never rolls back another, and a worker killed in the
-        middle loses only the event it was working on. A concurrent update
-        (two orders touching the same row at once) is not a failure: the
-        event goes back to the queue, its attempt not counted."""
-        cr = self.env.cr
+        """Apply these claimed inbound events, each in a savepoint of its
+        own (one event never rolls back another), then commit them together:
+        a commit clears the ORM's cache, which the events of a batch share
+        (their source, mappings, products, taxes). A worker killed in the
+        middle loses its batch's work; the leases then hand each event of it
+        to a runner alone. A concurrent update (two orders touching the same
+        row at once) is not a failure: the event goes back to the queue, its
+        attempt not counted."""
         for event in self:
             try:
-                with cr.savepoint(flush=True):
+                with self.env.cr.savepoint(flush=True):
                     sale_order, note = event._oms_process()
-                event._set_done(sale_order or None, note)
-                cr.commit()  # pylint: disable=invalid-commit
+                    event._set_done(sale_order or None, note)
             except (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, UniqueViolation) as exc:
-                if isinstance(exc, UniqueViolation) and (
-                    exc.diag.constraint_name not in CONCURRENT_INSERT_CONSTRAINTS
-                ):
-                    cr.rollback()  # pylint: disable=invalid-commit
-                    _logger.exception(
-                        "Processing integration event %s failed", event.id
-                    )
-                    event._set_failed(
-                        str(exc),
-                        self.env._(
-                            "An unexpected error: the event will be retried. If "
-                            "it keeps failing, report it with this error."
-                        ),
-                    )
-                    cr.commit()  # pylint: disable=invalid-commit
-                    continue
-                cr.rollback()  # pylint: disable=invalid-commit
-                _logger.info(
-                    "Integration event %s met a concurrent update (%s): "
-                    "back to the queue",
-                    event.id,
-                    exc.pgcode,
-                )
-                event._oms_defer(
-                    fields.Datetime.now() + timedelta(seconds=1),
-                    self.env._("Waited for a concurrent update: tried again."),
-                )
-                cr.commit()  # pylint: disable=invalid-commit
+                event._oms_concurrent_update(exc)
             except OmsProcessingError as exc:
-                cr.rollback()  # pylint: disable=invalid-commit
-                if exc.waiting:
-                    event._oms_defer(
-                        fields.Datetime.now()
-                        + timedelta(seconds=exc.retry_after or 60),
-                        exc.message,
-                    )
-                    cr.commit()  # pylint: disable=invalid-commit
-                    continue
-                if exc.unmapped:
-                    self.env["oms.integration.mapping"]._oms_note_unmapped(
-                        event.source_id, exc.unmapped
-                    )
-                event._set_failed(
-                    exc.message,
-                    exc.hint,
-                    permanent=exc.permanent,
-                    retry_after=exc.retry_after,
-                )
-                cr.commit()  # pylint: disable=invalid-commit
+                event._oms_processing_failed(exc)
             except Exception as exc:  # noqa: BLE001 - one event never stops the others
                 _logger.exception("Processing integration event %s failed", event.id)
-                cr.rollback()  # pylint: disable=invalid-commit
-                event._set_failed(
-                    str(exc),
-                    self.env._(
-                        "An unexpected error: the event will be retried. If it "
-                        "keeps failing, report it with this error."
-                    ),
-                )
-                cr.commit()  # pylint: disable=invalid-commit
+                event._oms_unexpected_failure(exc)
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _oms_concurrent_update(self, exc):
+        """Another worker changed a row this event's order needed: back to
+        the queue, not an attempt. A unique constraint that only concurrent
+        work can break counts as such; any other is a failure."""
+        self.ensure_one()
+        if (
+            isinstance(exc, UniqueViolation)
+            and exc.diag.constraint_name not in CONCURRENT_INSERT_CONSTRAINTS
+        ):
+            _logger.exception("Processing integration event %s failed", self.id)
+            self._oms_unexpected_failure(exc)
+            return
+        _logger.info(
+            "Integration event %s met a concurrent update (%s): back to the queue",
+            self.id,
+            exc.pgcode,
+        )
+        self._oms_defer(
+            fields.Datetime.now() + timedelta(seconds=1),
+            self.env._("Waited for a concurrent update: tried again."),
+        )
+
+    def _oms_processing_failed(self, exc):
+        """Record an ``OmsProcessingError``: a source that may not take orders
+        keeps the event waiting (not an attempt); otherwise the unmapped
+        values go to the Mapping Center and the event is retried or
+        dead-lettered."""
+        self.ensure_one()
+        if exc.waiting:
+            self._oms_defer(
+                fields.Datetime.now() + timedelta(seconds=exc.retry_after or 60),
+                exc.message,
+            )
+            return
+        if exc.unmapped:
+            self.env["oms.integration.mapping"]._oms_note_unmapped(
+                self.source_id, exc.unmapped
+            )
+        self._set_failed(
+            exc.message, exc.hint, permanent=exc.permanent, retry_after=exc.retry_after
+        )
+
+    def _oms_unexpected_failure(self, exc):
+        self.ensure_one()
+        self._set_failed(
+            str(exc),
+            self.env._(
+                "An unexpected error: the event will be retried. If it keeps "
+                "failing, report it with this error."
+            ),
+        )
 
     def _oms_send_claimed(self):
         """Send these claimed outbound events (``oms.integration.sender``). A
@@ -299,6 +299,7 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
         once. A runner that finds a backlog wakes the others. An event that
         misses its wake-up (committed just as its runner ended) waits for
         the runner's next scheduled run, every minute: it is never lost."""
+        Cron = self.env["ir.cron"].sudo()
         if everyone:
             crons = self._oms_runner_crons(direction)
         else:
@@ -307,21 +308,34 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
                 if direction == "inbound"
                 else const.SEND_CRON_XMLID
             )
-            crons = self.env.ref(xmlid, raise_if_not_found=False)
-            crons = crons.sudo() if crons else self.env["ir.cron"]
+            # The id from the registry's cache: no query on a delivery's path.
+            cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+                xmlid, raise_if_not_found=False
+            )
+            crons = Cron.browse(cron_id or [])
         if not crons:
             return crons
-        pending = (
-            self.env["ir.cron.trigger"]
-            .sudo()
-            .search(
-                [
-                    ("cron_id", "in", crons.ids),
-                    ("call_at", "<=", fields.Datetime.now()),
-                ]
+        now = fields.Datetime.now()
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        if len(crons) == 1:
+            # The path of nearly every delivery: one look for a pending one.
+            pending = (
+                crons
+                if Trigger.search_count(
+                    [("cron_id", "=", crons.id), ("call_at", "<=", now)], limit=1
+                )
+                else Cron
             )
-            .cron_id
-        )
+        else:
+            pending = Cron.browse(
+                {
+                    cron.id
+                    for [cron] in Trigger._read_group(
+                        [("cron_id", "in", crons.ids), ("call_at", "<=", now)],
+                        ["cron_id"],
+                    )
+                }
+            )
         for cron in crons - pending:
             cron._trigger()
         return crons

@@ -92,7 +92,9 @@ class OmsIntegrationSender(models.AbstractModel):
             return
         now = fields.Datetime.now()
         state = Throttle._oms_of(source)._oms_circuit()
-        allowed = outbound.wave_size(state, now, source.circuit_threshold, len(waiting))
+        allowed = outbound.batch_allowance(
+            state, now, source.circuit_threshold, len(waiting)
+        )
         if not allowed:
             self._oms_defer(
                 waiting,
