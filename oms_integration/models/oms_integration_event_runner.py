@@ -51,8 +51,9 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
         """Work the queue of ``direction`` for at most ``time_budget`` seconds.
 
         Each claim is committed at once (other workers then skip its events),
-        each inbound event is applied and committed in a transaction of its
-        own, and the runner stops after its time budget even with work left,
+        each inbound event is applied in a savepoint of its own and the batch
+        committed together, and the runner stops after its time budget even
+        with work left,
         triggering the runners again: the cron threads it shares with the
         other scheduled actions (polling, the mail queue...) are never held
         long. A runner that claims a full batch wakes the other runners up,
