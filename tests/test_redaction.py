@@ -131,7 +131,7 @@ def test_every_secret_name_is_caught_by_the_quick_check():
 
 # --- redacted, then cut ----------------------------------------------------------
 
-SECRET = "sk_live_5f9a8b7c6d5e4f3a"
+SECRET = "tok-redaction-5f9a8b7c6d5e4f3a"
 
 
 def test_a_secret_across_the_cut_is_not_kept_as_a_prefix():
