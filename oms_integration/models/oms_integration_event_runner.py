@@ -60,7 +60,6 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
         so every cron thread helps with a backlog."""
         budget = self._oms_time_budget() if time_budget is None else time_budget
         deadline = time.monotonic() + budget
-        self._oms_consume_own_triggers()
         batch = (
             const.INBOUND_BATCH_SIZE
             if direction == "inbound"
@@ -87,22 +86,6 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
                 events._oms_send_claimed()
             done += len(events)
         return done
-
-    @api.model
-    def _oms_consume_own_triggers(self):
-        """The triggers that started this run (Odoo deletes them when the run
-        ends) are consumed now: a delivery committed during the run then
-        finds none pending and adds one of its own, which outlives this run,
-        so its event never waits for the next scheduled run (a delivery
-        seeing the old trigger would add none, and its event, stored after
-        this run's last claim, would wait up to a minute)."""
-        cron_id = self.env.context.get("cron_id")  # set by Odoo's cron worker
-        if not cron_id:
-            return
-        self.env["ir.cron.trigger"].sudo().search(
-            [("cron_id", "=", cron_id), ("call_at", "<=", fields.Datetime.now())]
-        ).unlink()
-        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _oms_time_budget(self):

@@ -4,6 +4,7 @@ order's versions are applied in the order received and once, and a worker
 killed in the middle of a batch loses nothing: after the lease, each event
 of its batch is tried alone, so only the poison order is dead-lettered."""
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -75,7 +76,7 @@ def _wait(odoo, source_id, settled, timeout, nudge=None):
     return events
 
 
-def _runner_lastcalls(odoo):
+def _runner_ids(odoo):
     data = odoo.call(
         "ir.model.data",
         "search_read",
@@ -85,9 +86,11 @@ def _runner_lastcalls(odoo):
         ],
         fields=["res_id"],
     )
-    crons = odoo.call(
-        "ir.cron", "read", [row["res_id"] for row in data], fields=["lastcall"]
-    )
+    return [row["res_id"] for row in data]
+
+
+def _runner_lastcalls(odoo):
+    crons = odoo.call("ir.cron", "read", _runner_ids(odoo), fields=["lastcall"])
     return [cron["lastcall"] for cron in crons]
 
 
@@ -98,10 +101,18 @@ def test_two_runners_work_one_backlog_each_order_in_order_and_once(odoo_server):
     source_id, key = _make_source(odoo, f"E2E runners {time.time_ns()}")
     url = f"{odoo.url}/oms/webhook/{key}"
     prefix = f"E2E-R{time.time_ns()}"
-    # 36 orders of 10 lines; 8 of them sent again twice, the quantity of the
-    # last version (3) being the one to keep.
-    for index in range(36):
-        _deliver(url, _order(f"{prefix}-{index}"), f"{prefix}-{index}-v0")
+    # 36 orders of 10 lines, sent by four clients at once (faster than one
+    # runner applies them: a backlog forms); then 8 of them sent again twice,
+    # the quantity of the last version (3) being the one to keep.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as clients:
+        list(
+            clients.map(
+                lambda index: _deliver(
+                    url, _order(f"{prefix}-{index}"), f"{prefix}-{index}-v0"
+                ),
+                range(36),
+            )
+        )
     for index in range(8):
         for version in (1, 2):
             _deliver(
@@ -146,9 +157,17 @@ def test_two_runners_work_one_backlog_each_order_in_order_and_once(odoo_server):
     for index in range(36):
         expected = 3.0 if index < 8 else 1.0
         assert quantities[f"{prefix}-{index}"] == {expected}, (index, quantities)
-    # Both runners took part.
-    assert all(
-        lastcall and lastcall >= started_at for lastcall in _runner_lastcalls(odoo)
+    # Both runners took part (a job's last call is written once it ends).
+    deadline = time.monotonic() + 60
+    lastcalls = _runner_lastcalls(odoo)
+    while time.monotonic() < deadline and not all(
+        lastcall and lastcall >= started_at for lastcall in lastcalls
+    ):
+        time.sleep(1)
+        lastcalls = _runner_lastcalls(odoo)
+    assert all(lastcall and lastcall >= started_at for lastcall in lastcalls), (
+        started_at,
+        lastcalls,
     )
 
 
