@@ -35,13 +35,9 @@ def test_retry_after_in_seconds_or_as_an_http_date():
 def test_rate_limit_spaces_requests_and_never_exceeds_the_limit():
     limit = 6  # one request every 10 seconds
     tat, sent, moment = None, [], NOW
-    for _ in range(600):  # ten minutes, asking every second
-        decision = outbound.rate_acquire(tat, moment, limit)
-        if decision.allowed:
-            tat = decision.next_tat
-            sent.append(moment)
-        else:
-            assert 0 < decision.wait <= 10
+    for _ in range(600):  # ten minutes, asking for one slot every second
+        moments, tat = outbound.rate_slots(tat, moment, limit, 1, 0)
+        sent += moments
         moment += timedelta(seconds=1)
     assert len(sent) == 60
     for start in sent:
@@ -49,9 +45,18 @@ def test_rate_limit_spaces_requests_and_never_exceeds_the_limit():
         assert len(window) <= limit
 
 
+def test_a_batch_takes_the_slots_of_its_window_in_order():
+    moments, tat = outbound.rate_slots(None, NOW, 6, 10, 25)
+    assert moments == [NOW + timedelta(seconds=s) for s in (0, 10, 20)]
+    assert tat == NOW + timedelta(seconds=30)
+    # The next batch starts after them; none fits a window that ends before.
+    assert outbound.rate_slots(tat, NOW, 6, 1, 5) == ([], tat)
+    assert outbound.rate_slots(tat, NOW, 6, 1, 30)[0] == [tat]
+
+
 def test_no_rate_limit_when_zero():
-    decision = outbound.rate_acquire(NOW + timedelta(hours=1), NOW, 0)
-    assert decision.allowed
+    later = NOW + timedelta(hours=1)
+    assert outbound.rate_slots(later, NOW, 0, 3, 0) == ([NOW] * 3, later)
 
 
 def test_circuit_opens_at_the_threshold_and_closes_on_success():

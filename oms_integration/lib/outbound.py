@@ -5,6 +5,7 @@ The Odoo side keeps the state (in the database, shared by every worker) and
 calls these functions to decide.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -66,25 +67,24 @@ def rate_interval(requests_per_minute):
     return timedelta(seconds=60.0 / requests_per_minute)
 
 
-@dataclass
-class RateDecision:
-    allowed: bool
-    # When allowed: the new theoretical arrival time to store. Otherwise: how
-    # long to wait before asking again.
-    next_tat: datetime | None = None
-    wait: float = 0.0
-
-
-def rate_acquire(tat, now, requests_per_minute):
-    """Generic cell rate algorithm without burst: requests are spaced by
-    ``60 / limit`` seconds, so no 60-second window ever holds more than the
-    limit. ``tat`` is the stored theoretical arrival time (or None)."""
+def rate_slots(tat, now, requests_per_minute, count, window):
+    """Generic cell rate algorithm without burst, for ``count`` requests:
+    requests are spaced by ``60 / limit`` seconds, so no 60-second window
+    ever holds more than the limit. ``tat`` is the stored theoretical
+    arrival time (or None). Returns ``(moments, next_tat)``: the moments at
+    which the requests that may start within ``window`` seconds from
+    ``now`` go out (fewer than ``count``, possibly none), and the new
+    theoretical arrival time to store (``tat`` unchanged when none)."""
     interval = rate_interval(requests_per_minute)
     if interval is None:
-        return RateDecision(True, tat)
-    if tat is not None and tat > now:
-        return RateDecision(False, tat, (tat - now).total_seconds())
-    return RateDecision(True, now + interval)
+        return [now] * count, tat
+    start = max(tat or now, now)
+    room = (now + timedelta(seconds=window) - start).total_seconds()
+    step = interval.total_seconds()
+    taken = 0 if room < 0 else min(count, math.floor(room / step) + 1)
+    if not taken:
+        return [], tat
+    return [start + i * interval for i in range(taken)], start + taken * interval
 
 
 @dataclass

@@ -241,11 +241,6 @@ class OmsIntegrationSecurityMixin(models.AbstractModel):
             secrets.append(self._oms_get_secret("signing_secret_previous"))
         return [secret for secret in secrets if secret]
 
-    def _oms_fetch_secrets(self):
-        """Read the stored secrets of these sources alone, ahead of
-        ``_oms_get_secret``: reading one reads the whole source otherwise."""
-        self.sudo().fetch(list(self._oms_secret_fields().values()))
-
     def _oms_known_secret_values(self):
         """Every secret of these sources in clear, to mask them in texts shown
         to users (errors, payloads, logs of requests). Never display the result.

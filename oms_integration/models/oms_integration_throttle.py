@@ -1,7 +1,5 @@
 import logging
-import math
 import time
-from datetime import timedelta
 
 from psycopg2 import errorcodes
 from psycopg2.errors import UniqueViolation
@@ -121,16 +119,12 @@ class OmsIntegrationThrottle(models.Model):
         now = fields.Datetime.now()
         if not source.rate_limit:
             return [now] * count
-        interval = 60.0 / source.rate_limit
 
         def decide(throttle):
-            start = max(throttle.rate_tat or now, now)
-            room = (now + timedelta(seconds=window) - start).total_seconds()
-            taken = 0 if room < 0 else min(count, math.floor(room / interval) + 1)
-            if not taken:
-                return None, []
-            moments = [start + timedelta(seconds=i * interval) for i in range(taken)]
-            return {"rate_tat": start + timedelta(seconds=taken * interval)}, moments
+            moments, tat = outbound.rate_slots(
+                throttle.rate_tat or None, now, source.rate_limit, count, window
+            )
+            return ({"rate_tat": tat} if moments else None), moments
 
         return self._oms_update(source, decide)
 
