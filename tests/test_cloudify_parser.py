@@ -91,6 +91,7 @@ def test_the_proposal_example_is_mapped():
         "event_id": "evt_0001",
         "amount_untaxed": 1180000,
         "amount_tax": 94400,
+        "promotions": [],  # none sent: an empty list, not a missing key
     }
     json.dumps(order.extra)  # JSON-ready
 
@@ -737,3 +738,210 @@ def test_poll_answers_that_cannot_be_read_raise_a_poll_error(body, message):
     with pytest.raises(parser.PollError) as raised:
         parser.parse_poll_page(body)
     assert message in str(raised.value)
+
+
+# --- inbound contract 1.1 -----------------------------------------------------
+
+
+def _issues(result):
+    return [(issue.path, issue.message) for issue in result.errors]
+
+
+def _with_order(**order_changes):
+    """The 1.1 example event; ``order_changes`` replace order keys (None
+    removes the key)."""
+    event = _load("event_order_contract_1_1.json")
+    for key, value in order_changes.items():
+        if value is None:
+            event["order"].pop(key, None)
+        else:
+            event["order"][key] = value
+    return _parse(event)
+
+
+def test_contract_1_1_fields_of_an_order():
+    raw = _bytes("event_order_contract_1_1.json").decode()
+    assert "Nguyễn Trãi" not in raw  # the fixture holds it decomposed (NFD)
+    order = _order_of("event_order_contract_1_1.json")
+    assert order.pricelist_code == "BANG-GIA-SI"
+    assert order.shipping_address == normalize.NormalizedCustomer(
+        external_id="ADDR-12",
+        name="Kho Minh Anh",
+        phone="0901234568",
+        street="45 Nguyễn Trãi",
+        street2="Phường Bến Thành",  # ward
+        city="TP Hồ Chí Minh",  # province
+        state="TP Hồ Chí Minh",  # province
+        zip="700000",
+        country_code="VN",  # sent "vn"
+    )
+    assert order.extra["promotions"] == [
+        {"code": "KM2511-01", "name": "Mua 5 thùng tặng 2 chai", "amount": 0},
+        {"code": "CK-DH", "name": "Chiết khấu đơn hàng", "amount": 20000},
+    ]
+    assert json.loads(json.dumps(order.extra)) == order.extra  # JSON-ready
+
+
+def test_contract_1_1_fields_of_the_lines():
+    paid, free = _order_of("event_order_contract_1_1.json").lines
+    assert (paid.uom_name, paid.warehouse_code, paid.note, paid.promotion_code) == (
+        "Thùng",  # sent decomposed (NFD)
+        "WH-HCM",
+        "Hàng dễ vỡ",
+        "",
+    )
+    assert unicodedata.is_normalized("NFC", paid.uom_name)
+    assert unicodedata.is_normalized("NFC", paid.note)
+    assert (free.uom_name, free.warehouse_code, free.note, free.promotion_code) == (
+        "Chai",
+        "WH-Q7",
+        "",
+        "KM2511-01",
+    )
+
+
+def test_the_proposal_example_has_none_of_the_new_order_fields():
+    order = _order_of("event_order_created.json")
+    assert order.shipping_address is None
+    assert order.pricelist_code == ""
+    assert order.extra["promotions"] == []
+    assert [line.warehouse_code for line in order.lines] == ["", ""]
+
+
+def test_unit_codes_are_the_same_whether_sent_nfc_or_nfd():
+    composed = "Thùng"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    units = set()
+    for unit in (composed, decomposed, f" {decomposed} "):
+        result = _parse(_with_line(0, uom=unit))
+        assert result.ok, result.errors
+        units.add(result.orders[0].lines[0].uom_name)
+    assert units == {"Thùng"}
+
+
+def test_line_warehouse_is_a_code():
+    too_long = "W" * (normalize.MAX_ID_LENGTH + 1)
+    assert _issues(_parse(_with_line(0, warehouse=too_long))) == [
+        ("order.lines[0].warehouse", normalize.ID_TOO_LONG_MESSAGE)
+    ]
+    assert _issues(_parse(_with_line(1, warehouse=["WH-HCM"]))) == [
+        ("order.lines[1].warehouse", "must be text")
+    ]
+    warehouse = unicodedata.normalize("NFD", " Kho Hà Nội ")
+    result = _parse(_with_line(0, warehouse=warehouse))
+    assert result.orders[0].lines[0].warehouse_code == "Kho Hà Nội"
+
+
+def test_pricelist_code_is_an_optional_code():
+    assert _with_order(pricelist_code=None).orders[0].pricelist_code == ""
+    assert _with_order(pricelist_code=" SI-01 ").orders[0].pricelist_code == "SI-01"
+    too_long = "P" * (normalize.MAX_ID_LENGTH + 1)
+    assert _issues(_with_order(pricelist_code=too_long)) == [
+        ("order.pricelist_code", normalize.ID_TOO_LONG_MESSAGE)
+    ]
+    assert _issues(_with_order(pricelist_code={"code": "SI"})) == [
+        ("order.pricelist_code", "must be text")
+    ]
+
+
+def test_shipping_address_absent_or_null_is_none():
+    assert _with_order(shipping_address=None).orders[0].shipping_address is None
+    event = _load("event_order_contract_1_1.json")
+    event["order"]["shipping_address"] = None  # null, sent
+    assert _order_of_event(event).shipping_address is None
+
+
+def _order_of_event(event):
+    result = _parse(event)
+    assert result.ok, result.errors
+    [order] = result.orders
+    return order
+
+
+def test_shipping_address_id_alone_is_enough_and_the_country_is_vn():
+    address = _with_order(shipping_address={"id": 12}).orders[0].shipping_address
+    assert address == normalize.NormalizedCustomer(
+        external_id="12", name="", country_code="VN"
+    )
+
+
+@pytest.mark.parametrize("key", ["street", "ward", "province", "zip", "country_code"])
+def test_shipping_address_without_id_needs_one_address_field(key):
+    result = _with_order(shipping_address={"name": "Kho", key: "VN"})
+    assert result.ok, result.errors
+    address = result.orders[0].shipping_address
+    assert address.external_id == ""
+    assert address.name == "Kho"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [{}, {"name": "Kho Minh Anh", "phone": "0901234568"}, {"id": "", "street": " "}],
+)
+def test_shipping_address_with_neither_id_nor_address_is_an_error(address):
+    assert _issues(_with_order(shipping_address=address)) == [
+        ("order.shipping_address", "needs an id or an address")
+    ]
+
+
+@pytest.mark.parametrize("address", ["45 Nguyễn Trãi", ["ADDR-12"], 12, True])
+def test_shipping_address_not_an_object_is_an_error(address):
+    assert _issues(_with_order(shipping_address=address)) == [
+        ("order.shipping_address", "must be an object")
+    ]
+
+
+def test_shipping_address_fields_must_be_text():
+    result = _with_order(
+        shipping_address={"id": 12.5, "street": {"no": 45}, "province": ["HCM"]}
+    )
+    assert _issues(result) == [
+        ("order.shipping_address.id", "must be text"),
+        ("order.shipping_address.street", "must be text"),
+        ("order.shipping_address.province", "must be text"),
+    ]
+
+
+def test_shipping_address_id_is_a_code():
+    too_long = "A" * (normalize.MAX_ID_LENGTH + 1)
+    assert _issues(_with_order(shipping_address={"id": too_long})) == [
+        ("order.shipping_address.id", normalize.ID_TOO_LONG_MESSAGE)
+    ]
+
+
+def test_promotions_are_optional():
+    assert _with_order(promotions=None).orders[0].extra["promotions"] == []
+    assert _with_order(promotions=[]).orders[0].extra["promotions"] == []
+    result = _with_order(promotions=[{"code": " KM-1 "}])
+    assert result.orders[0].extra["promotions"] == [
+        {"code": "KM-1", "name": "", "amount": None}
+    ]
+    result = _with_order(promotions=[{"code": "KM-2", "amount": "15000"}])
+    assert result.orders[0].extra["promotions"][0]["amount"] == 15000
+
+
+def test_promotions_errors_have_their_paths():
+    assert _issues(_with_order(promotions={"code": "KM-1"})) == [
+        ("order.promotions", "must be a list")
+    ]
+    result = _with_order(
+        promotions=[
+            "KM-1",
+            {"name": "Không mã"},
+            {"code": "KM-3", "amount": 1500.5},
+            {"code": "KM-4", "amount": -1},
+            {"code": ["KM-5"], "name": True},
+        ]
+    )
+    assert _issues(result) == [
+        ("order.promotions[0]", "must be an object"),
+        ("order.promotions[1].code", "is required"),
+        (
+            "order.promotions[2].amount",
+            "must be a whole number of đồng (VND has no decimals)",
+        ),
+        ("order.promotions[3].amount", "must be 0 or more"),
+        ("order.promotions[4].code", "must be text"),
+        ("order.promotions[4].name", "must be text"),
+    ]

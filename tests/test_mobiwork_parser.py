@@ -826,3 +826,126 @@ def test_read_api_pages_that_cannot_be_read(body, message):
     with pytest.raises(parser.ReadApiError) as caught:
         parser.parse_read_api_page(body)
     assert message in str(caught.value)
+
+
+# --- inbound contract 1.1 -----------------------------------------------------
+
+
+def _contract_1_1():
+    result = parser.parse_delivery(_bytes("order_contract_1_1.json"))
+    assert result.ok, (result.errors, [i.errors for i in result.items])
+    [order] = result.orders
+    return order
+
+
+def _issues(result):
+    return [(issue.path, issue.message) for issue in result.errors]
+
+
+def test_contract_1_1_fields_of_an_order():
+    order = _contract_1_1()
+    # ma_nhom, stripped: the price list code and still the sales group.
+    assert order.pricelist_code == "NHOM-Q1"
+    assert order.extra["sales_group"] == "NHOM-Q1"
+    assert order.extra["line_discount_total"] == 15000
+    assert [p["id"] for p in order.extra["promotions"]] == ["KM-1101", "KM-1102"]
+    # dia_chi_giao_hang (sent decomposed): a delivery address with its street only.
+    assert order.shipping_address == normalize.NormalizedCustomer(
+        external_id="",
+        name="",
+        street="Kho sau, 12 Lê Lợi, Phường Bến Nghé, TP. Hồ Chí Minh",
+    )
+    # The customer keeps its own address (dia_chi).
+    assert order.customer.street == "45 Nguyễn Trãi, Phường Bến Thành, TP. Hồ Chí Minh"
+    assert order.note == ""
+
+
+def test_contract_1_1_fields_of_the_lines():
+    first, promoted, free = _contract_1_1().lines
+    assert (first.uom_name, first.warehouse_code, first.note, first.promotion_code) == (
+        "Thùng",  # sent as " Thùng " decomposed (NFD)
+        "KHO-HCM",
+        "Hàng dễ vỡ",
+        "",
+    )
+    assert (promoted.uom_name, promoted.warehouse_code, promoted.promotion_code) == (
+        "Lốc",
+        "KHO-Q7",
+        "KM-1102",
+    )
+    assert (promoted.is_free, promoted.price_unit) == (False, Decimal(90000))
+    assert (free.uom_name, free.warehouse_code, free.note, free.promotion_code) == (
+        "Chai",
+        "KHO-HCM",
+        "Tặng kèm",
+        "KM-1101",
+    )
+    for line in (first, promoted, free):
+        assert unicodedata.is_normalized("NFC", line.uom_name)
+        assert unicodedata.is_normalized("NFC", line.note)
+
+
+def test_unit_codes_are_the_same_whether_sent_nfc_or_nfd():
+    composed = "Thùng"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    codes = set()
+    for unit in (composed, decomposed, f"  {decomposed}\t"):
+        order = _order(
+            san_pham=[_line(ten_dvt=unit)],
+            san_pham_km=[{"ma_sp_km": "SP9", "so_luong_km": 1, "ten_dvt_km": unit}],
+        )
+        result = _one(order)
+        assert result.ok, result.errors
+        codes.update(line.uom_name for line in result.orders[0].lines)
+    assert codes == {"Thùng"}
+
+
+def test_a_unit_keeps_its_vietnamese_text_and_case():
+    [line] = _one(_order(san_pham=[_line(ten_dvt="thùng 24 chai")])).orders[0].lines
+    assert line.uom_name == "thùng 24 chai"
+
+
+def test_without_dia_chi_giao_hang_there_is_no_shipping_address():
+    assert _one(_order()).orders[0].shipping_address is None
+    for blank in ("", "   ", None):
+        result = _one(_order(dia_chi_giao_hang=blank))
+        assert result.orders[0].shipping_address is None
+
+
+def test_dia_chi_giao_hang_must_be_text():
+    result = _parse({"data": [_order(dia_chi_giao_hang={"street": "12 Lê Lợi"})]})
+    [item] = result.items
+    assert _issues(item) == [("data[0].dia_chi_giao_hang", "must be text")]
+    assert _issues(_one(_order(dia_chi_giao_hang=["12 Lê Lợi"]))) == [
+        ("dia_chi_giao_hang", "must be text")
+    ]
+
+
+def test_without_ma_nhom_the_price_list_code_is_empty():
+    order = _one(_order()).orders[0]
+    assert order.pricelist_code == order.extra["sales_group"] == ""
+
+
+def test_ma_nhom_is_a_code():
+    too_long = "N" * (normalize.MAX_ID_LENGTH + 1)
+    assert _issues(_one(_order(ma_nhom=too_long))) == [
+        ("ma_nhom", normalize.ID_TOO_LONG_MESSAGE)
+    ]
+    assert _issues(_one(_order(ma_nhom=["NHOM-Q1"]))) == [("ma_nhom", "must be text")]
+    group = unicodedata.normalize("NFD", " Nhóm Quận 1 ")
+    order = _one(_order(ma_nhom=group)).orders[0]
+    assert order.pricelist_code == order.extra["sales_group"] == "Nhóm Quận 1"
+
+
+def test_line_notes_must_be_text():
+    result = _one(
+        _order(
+            san_pham=[_line(ghi_chu={"x": 1})],
+            san_pham_km=[{"ma_sp_km": "SP9", "so_luong_km": 1, "ghi_chu_km": True}],
+        )
+    )
+    assert _issues(result) == [
+        ("san_pham[0].ghi_chu", "must be text"),
+        ("san_pham_km[0].ghi_chu_km", "must be text"),
+    ]

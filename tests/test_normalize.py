@@ -450,3 +450,201 @@ def test_nul_characters_are_refused_in_deliveries_and_replaced_in_stored_text():
     assert [(e.path, e.message) for e in normalize.parse_compatible(body).errors] == [
         ("order.customer.id", normalize.NUL_MESSAGE)
     ]
+
+
+# --- inbound contract 1.1 -----------------------------------------------------
+
+
+def _contract_1_1():
+    return json.loads((FIXTURES / "order_created_contract_1_1.json").read_text())
+
+
+def _issues(result):
+    return [(issue.path, issue.message) for issue in result.errors]
+
+
+def _with_address(address):
+    payload = _contract_1_1()
+    if address is ...:
+        del payload["order"]["shipping_address"]
+    else:
+        payload["order"]["shipping_address"] = address
+    return _parse(payload)
+
+
+def test_contract_1_1_example_carries_every_new_field():
+    result = normalize.parse_compatible(
+        (FIXTURES / "order_created_contract_1_1.json").read_bytes()
+    )
+    assert result.ok, result.errors
+    [order] = result.orders
+    assert order.shipping_address == normalize.NormalizedCustomer(
+        external_id="A-3",
+        name="Kho Minh Anh",
+        phone="0901234568",
+        street="45 Nguyen Trai",
+        street2="Phuong Ben Thanh",
+        city="Ho Chi Minh",
+        state="SG",
+        zip="700000",
+        country_code="VN",
+    )
+    paid, free = order.lines
+    assert (paid.uom_name, paid.warehouse_code, paid.note, paid.promotion_code) == (
+        "THUNG",
+        "WH-HCM",
+        "Hang de vo",
+        "KM11",
+    )
+    # Left out: the product's sales unit, no warehouse, no note, no promotion.
+    assert (free.uom_name, free.warehouse_code, free.note, free.promotion_code) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert order.note == "Giao buoi sang"
+    # The canonical format has no price list: always empty.
+    assert order.pricelist_code == ""
+
+
+def test_pricelist_code_defaults_to_empty_and_is_not_read_from_the_payload():
+    order = normalize.NormalizedOrder(event_type="order.created", external_id="X")
+    assert order.pricelist_code == ""
+    payload = _contract_1_1()
+    payload["order"]["pricelist_code"] = "SI"
+    assert _parse(payload).orders[0].pricelist_code == ""
+
+
+@pytest.mark.parametrize("address", [..., None])
+def test_shipping_address_absent_or_null_is_none(address):
+    result = _with_address(address)
+    assert result.ok, result.errors
+    assert result.orders[0].shipping_address is None
+
+
+def test_shipping_address_id_alone_is_enough():
+    [order] = _with_address({"id": " A-9 "}).orders
+    assert order.shipping_address == normalize.NormalizedCustomer(
+        external_id="A-9", name=""
+    )
+
+
+@pytest.mark.parametrize(
+    "key", ["street", "street2", "city", "zip", "state_code", "state", "country_code"]
+)
+def test_shipping_address_without_id_needs_one_address_field(key):
+    result = _with_address({"name": "Kho", "phone": "0901234568", key: "X1"})
+    assert result.ok, result.errors
+    address = result.orders[0].shipping_address
+    assert address.external_id == ""
+    assert (address.name, address.phone) == ("Kho", "0901234568")
+    attribute = {"state_code": "state"}.get(key, key)
+    assert getattr(address, attribute) == "X1"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        {},
+        {"name": "Kho Minh Anh", "phone": "0901234568", "email": "kho@example.com"},
+        {"id": "", "street": "  ", "city": None, "zip": ""},
+    ],
+)
+def test_shipping_address_with_neither_id_nor_address_is_an_error(address):
+    assert _issues(_with_address(address)) == [
+        ("order.shipping_address", "needs an id or an address")
+    ]
+
+
+@pytest.mark.parametrize("address", ["45 Nguyen Trai", ["A-3"], 42, True])
+def test_shipping_address_not_an_object_is_an_error(address):
+    assert _issues(_with_address(address)) == [
+        ("order.shipping_address", "must be an object")
+    ]
+
+
+def test_shipping_address_state_code_first_then_state():
+    [order] = _with_address({"street": "1 Ly Thai To", "state": "HN"}).orders
+    assert order.shipping_address.state == "HN"
+    [order] = _with_address(
+        {"street": "1 Ly Thai To", "state_code": "SG", "state": "HN"}
+    ).orders
+    assert order.shipping_address.state == "SG"
+    [order] = _with_address(
+        {"street": "1 Ly Thai To", "state_code": " ", "state": "HN"}
+    ).orders
+    assert order.shipping_address.state == "HN"
+
+
+def test_shipping_address_values_are_stripped_nfc_and_country_upper_case():
+    [order] = _with_address(
+        {
+            "name": unicodedata.normalize("NFD", " Kho Bến Thành "),
+            "phone": " 0901 234 568 ",
+            "street": unicodedata.normalize("NFD", "45 Nguyễn Trãi"),
+            "street2": unicodedata.normalize("NFD", "Phường Bến Thành"),
+            "city": "Hồ Chí Minh",
+            "zip": 700000,  # a number is read as its text
+            "country_code": " vn ",
+        }
+    ).orders
+    assert order.shipping_address == normalize.NormalizedCustomer(
+        external_id="",
+        name="Kho Bến Thành",
+        phone="0901 234 568",
+        street="45 Nguyễn Trãi",
+        street2="Phường Bến Thành",
+        city="Hồ Chí Minh",
+        zip="700000",
+        country_code="VN",
+    )
+
+
+def test_shipping_address_fields_must_be_text():
+    result = _with_address(
+        {"id": ["A-3"], "street": {"no": 45}, "zip": True, "state": ["SG"]}
+    )
+    # Nothing usable is left: the address is also empty.
+    assert _issues(result) == [
+        ("order.shipping_address.id", "must be text"),
+        ("order.shipping_address.street", "must be text"),
+        ("order.shipping_address.zip", "must be text"),
+        ("order.shipping_address.state", "must be text"),
+        ("order.shipping_address", "needs an id or an address"),
+    ]
+
+
+def test_shipping_address_errors_come_with_the_other_errors():
+    payload = _contract_1_1()
+    payload["order"]["shipping_address"] = {"name": "Kho"}
+    payload["order"]["lines"][0]["quantity"] = 0
+    assert _issues(_parse(payload)) == [
+        ("order.lines[0].quantity", "must be greater than 0"),
+        ("order.shipping_address", "needs an id or an address"),
+    ]
+
+
+def test_unit_codes_are_nfc_and_stripped():
+    payload = _contract_1_1()
+    line = payload["order"]["lines"][0]
+    line["uom"] = unicodedata.normalize("NFD", " Thùng ")
+    line["warehouse"] = unicodedata.normalize("NFD", " Kho Hà Nội ")
+    decomposed = _parse(payload).orders[0].lines[0]
+    line["uom"] = "Thùng"
+    composed = _parse(payload).orders[0].lines[0]
+    assert decomposed.uom_name == composed.uom_name == "Thùng"
+    assert unicodedata.is_normalized("NFC", decomposed.uom_name)
+    assert decomposed.warehouse_code == "Kho Hà Nội"
+
+
+def test_unit_codes_are_bounded_once_composed():
+    payload = _contract_1_1()
+    line = payload["order"]["lines"][0]
+    # 255 "ù" are 510 characters decomposed (NFD), 255 once composed: kept.
+    line["uom"] = unicodedata.normalize("NFD", "ù" * normalize.MAX_ID_LENGTH)
+    assert _parse(payload).orders[0].lines[0].uom_name == "ù" * 255
+    line["uom"] = "ù" * (normalize.MAX_ID_LENGTH + 1)
+    assert _issues(_parse(payload)) == [
+        ("order.lines[0].uom", normalize.ID_TOO_LONG_MESSAGE)
+    ]

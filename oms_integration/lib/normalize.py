@@ -18,7 +18,19 @@ Where the contract is silent, the compatible parser decides:
   UTC; a naive date-time is refused, its time zone would be a guess;
 - numeric tax rates are written without trailing zeros (``8.0`` -> ``"8"``)
   so they match tax mappings; other rates (``"KCT"``) are kept as text;
-- ``shipping_address`` is optional (null or absent), and so is its name.
+- ``shipping_address`` (contract 1.1) is optional (null or absent); when
+  sent it is an object with an ``id`` (the provider's address id) or at
+  least one address field (``street``, ``street2``, ``city``, ``zip``,
+  ``state_code``, ``country_code``), else it is an error at
+  ``order.shipping_address`` ("needs an id or an address"). Its ``name``,
+  ``phone`` and ``email`` are optional too. The state is ``state_code`` (the
+  contract's key), or ``state`` when ``state_code`` is not given, and goes
+  to ``NormalizedCustomer.state``; ``country_code`` is upper-cased. Its
+  text fields must be text (or numbers), not objects, lists or booleans;
+- a line's ``uom``, ``warehouse`` and ``promotion_code`` are codes, like
+  the ids: stripped, NFC, at most :data:`MAX_ID_LENGTH` characters;
+- ``NormalizedOrder.pricelist_code`` is the provider's price list (customer
+  group) code; the canonical format has none, so it stays empty here.
 """
 
 import codecs
@@ -110,6 +122,9 @@ class NormalizedOrder:
     salesperson_name: str = ""
     # The provider's carrier code (Mapping Center, kind carrier), if any.
     carrier_code: str = ""
+    # The provider's price list or customer group code, if any (Mobiwork's
+    # ma_nhom, Cloudify's pricelist_code); the canonical format has none.
+    pricelist_code: str = ""
     # None only from a check (``parse_compatible(check_only=True)``): the
     # lines were checked, not built.
     lines: list[NormalizedLine] | None = field(default_factory=list)
@@ -815,6 +830,63 @@ def _customer(collector, data, path, required=True, build=True):
     )
 
 
+# The fields of a delivery address besides its id: without an id, one of
+# them must be given (``state`` is read when ``state_code`` is not).
+SHIPPING_ADDRESS_FIELDS = (
+    "street",
+    "street2",
+    "city",
+    "zip",
+    "state_code",
+    "country_code",
+)
+_SHIPPING_ADDRESS_TEXT = (
+    "id",
+    "name",
+    "phone",
+    "email",
+    *SHIPPING_ADDRESS_FIELDS,
+    "state",
+)
+SHIPPING_ADDRESS_EMPTY_MESSAGE = "needs an id or an address"
+
+
+def _shipping_address(collector, data, path, build=True):
+    """The order's ``shipping_address`` (contract 1.1): None when absent or
+    null, else a ``NormalizedCustomer`` (None too when only checked)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        collector.error(path, "must be an object")
+        return None
+    values = {}
+    for key in _SHIPPING_ADDRESS_TEXT:
+        raw = data.get(key)
+        if isinstance(raw, bool | dict | list):
+            collector.error(f"{path}.{key}", "must be text")
+            raw = None
+        values[key] = text(raw)
+    state = values.pop("state")
+    values["state_code"] = values["state_code"] or state
+    if not values["id"] and not any(values[key] for key in SHIPPING_ADDRESS_FIELDS):
+        collector.error(path, SHIPPING_ADDRESS_EMPTY_MESSAGE)
+    external_id = collector.code(values["id"], path, "id")
+    if not build:
+        return None
+    return NormalizedCustomer(
+        external_id=external_id,
+        name=values["name"],
+        phone=values["phone"],
+        email=values["email"],
+        street=values["street"],
+        street2=values["street2"],
+        city=values["city"],
+        state=values["state_code"],
+        zip=values["zip"],
+        country_code=values["country_code"].upper(),
+    )
+
+
 def _tax_rate(value):
     """``8``, ``8.0`` and ``"8.00"`` are all ``"8"``; ``"KCT"`` stays text."""
     try:
@@ -940,12 +1012,8 @@ def parse_compatible(body, check_only=False):
     customer = _customer(
         collector, order.get("customer"), "order.customer", build=build
     )
-    shipping_address = _customer(
-        collector,
-        order.get("shipping_address"),
-        "order.shipping_address",
-        required=False,
-        build=build,
+    shipping_address = _shipping_address(
+        collector, order.get("shipping_address"), "order.shipping_address", build
     )
     salesperson = order.get("salesperson")
     salesperson = salesperson if isinstance(salesperson, dict) else {}

@@ -81,6 +81,23 @@ How an order is read (our decisions):
   ``"10"``, ``"8"``, ``"5"``, ``"0"``, ``8``, ``"8%"`` become ``"10"``,
   ``"8"``, ``"5"``, ``"0"``, text codes (``"KCT"``: not subject to VAT) are
   kept upper-case, no rate keeps the product's taxes.
+- Inbound contract 1.1 fields. On a line: ``uom`` is the unit code
+  (``uom_name``) and ``warehouse`` the warehouse code (``warehouse_code``),
+  both codes as sent (``"Thùng"``), stripped and in Unicode NFC (a
+  decomposed "Thùng" gives the same code), at most 255 characters, as the
+  other codes; ``note`` is the line's note and ``promotion_code`` its
+  promotion. On the order: ``pricelist_code`` (optional) is the price list
+  or customer group code (``pricelist_code``); ``shipping_address``
+  (optional, null or absent: none) is an object read as the outlet is, with
+  ``id`` (the address id in Cloudify), ``name``, ``phone``, ``street``,
+  ``ward`` (street2), ``province`` (city and state), ``zip`` and
+  ``country_code`` (upper-cased; VN when not sent). It needs an ``id`` or an
+  address (``street``, ``ward``, ``province``, ``zip`` or
+  ``country_code``), else it is an error at ``order.shipping_address``
+  ("needs an id or an address"). ``promotions`` (optional) is a list of
+  ``{"code", "name", "amount"}`` (``code`` required, ``amount`` a whole
+  number of đồng, 0 or more, or left out), kept as JSON-ready dicts in
+  ``extra["promotions"]`` (an empty list when not sent).
 - ``order_discount`` is the order's discount amount. The totals are checked
   where they can be without knowing Odoo's taxes: ``amount_untaxed`` must be
   the lines' amounts (``qty × price_unit - discount_amount``, each rounded to
@@ -275,6 +292,65 @@ def _outlet(reader, data, path, required):
     )
 
 
+# The keys of a shipping address besides its id: without an id, one of them
+# must be given.
+SHIPPING_ADDRESS_FIELDS = ("street", "ward", "province", "zip", "country_code")
+
+
+def _shipping_address(reader, data, path):
+    """The order's ``shipping_address``: None when absent or null."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        reader.error(path, "must be an object")
+        return None
+    external_id = reader.code(data, "id", f"{path}.id")
+    values = {
+        key: reader.text(data, key, f"{path}.{key}")
+        for key in ("name", "phone", *SHIPPING_ADDRESS_FIELDS)
+    }
+    if not any(_present(data, key) for key in ("id", *SHIPPING_ADDRESS_FIELDS)):
+        reader.error(path, normalize.SHIPPING_ADDRESS_EMPTY_MESSAGE)
+    return normalize.NormalizedCustomer(
+        external_id=external_id,
+        name=values["name"],
+        phone=values["phone"],
+        street=values["street"],
+        street2=values["ward"],
+        city=values["province"],
+        state=values["province"],
+        zip=values["zip"],
+        country_code=values["country_code"].upper() or COUNTRY_CODE,
+    )
+
+
+def _promotions(reader, data, path):
+    """The order's ``promotions`` as JSON-ready dicts ``{"code", "name",
+    "amount"}`` (``amount`` None when not sent)."""
+    raw = data.get("promotions")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        reader.error(path, "must be a list")
+        return []
+    promotions = []
+    for index, promotion in enumerate(raw):
+        item_path = f"{path}[{index}]"
+        if not isinstance(promotion, dict):
+            reader.error(item_path, "must be an object")
+            continue
+        promotions.append(
+            {
+                "code": reader.code(promotion, "code", f"{item_path}.code", True),
+                "name": reader.text(promotion, "name", f"{item_path}.name"),
+                "amount": _json_number(
+                    reader.vnd(promotion, "amount", f"{item_path}.amount")
+                ),
+            }
+        )
+    return promotions
+
+
 def _line(reader, data, path, index):
     if not isinstance(data, dict):
         reader.error(path, "must be an object")
@@ -309,6 +385,7 @@ def _line(reader, data, path, index):
         is_free=is_free,
         promotion_code=reader.code(data, "promotion_code", f"{path}.promotion_code"),
         uom_name=reader.code(data, "uom", f"{path}.uom"),
+        warehouse_code=reader.code(data, "warehouse", f"{path}.warehouse"),
         note=reader.text(data, "note", f"{path}.note"),
     )
 
@@ -473,8 +550,12 @@ def parse_order(data, webhook_type="", prefix="order", event=None):
         customer=_outlet(
             reader, data.get("outlet"), f"{prefix}.outlet", required=not cancelled
         ),
+        shipping_address=_shipping_address(
+            reader, data.get("shipping_address"), f"{prefix}.shipping_address"
+        ),
         salesperson_code=reader.code(data, "salesman_code", f"{prefix}.salesman_code"),
         salesperson_name=reader.text(data, "salesman_name", f"{prefix}.salesman_name"),
+        pricelist_code=reader.code(data, "pricelist_code", f"{prefix}.pricelist_code"),
         lines=lines,
         discount_amount=order_discount,
         amount_total=total,
@@ -488,6 +569,7 @@ def parse_order(data, webhook_type="", prefix="order", event=None):
             "event_id": event.get("id") or "",
             "amount_untaxed": _json_number(untaxed),
             "amount_tax": _json_number(tax),
+            "promotions": _promotions(reader, data, f"{prefix}.promotions"),
         },
     )
     if reader.errors:

@@ -56,8 +56,21 @@ How an order is read, where Mobiwork publishes nothing (our decisions):
   must parse (an object is also accepted). Promotions are kept as plain,
   JSON-ready dicts in ``extra["promotions"]``:
   ``{"id", "name", "value", "products": [{"code", "name", "quantity"}]}``.
-- ``extra`` also holds ``sales_group`` (``ma_nhom``) and ``status``
+- ``ma_nhom`` (the sales group) is a code: it is the order's
+  ``pricelist_code`` (the Mapping Center may map it to a price list) and is
+  also kept in ``extra["sales_group"]``; ``extra`` also holds ``status``
   (``trang_thai`` as sent).
+- Units, warehouses and notes (inbound contract 1.1): ``ten_dvt`` /
+  ``ten_dvt_km`` are the line's ``uom_name`` and ``ma_kho_xuat`` /
+  ``ma_kho_xuat_km`` its ``warehouse_code``, as codes: the Vietnamese text
+  as sent (``"Thùng"``), stripped and in Unicode NFC (a decomposed "Thùng"
+  gives the same code), at most 255 characters; ``ghi_chu`` / ``ghi_chu_km``
+  are the line's ``note``.
+- Mobiwork documents no delivery address on an order push. When an order
+  carries ``dia_chi_giao_hang`` (text), it is the order's
+  ``shipping_address`` with only ``street`` set (no id, no name); without
+  it there is none (the customer's own address, ``dia_chi``, is the
+  customer's street).
 - Two orders of one delivery with the same ``ma_phieu`` are both rejected:
   which one is right cannot be told.
 """
@@ -465,6 +478,15 @@ def parse_order(data, prefix=""):
         if _present(data, key):
             updated_at = reader.when(data, key, _path(prefix, key))
             break
+    shipping_street = reader.text(
+        data, "dia_chi_giao_hang", _path(prefix, "dia_chi_giao_hang")
+    )
+    shipping_address = None
+    if shipping_street:
+        shipping_address = normalize.NormalizedCustomer(
+            external_id="", name="", street=shipping_street
+        )
+    sales_group = reader.code(data, "ma_nhom", _path(prefix, "ma_nhom"))
     customer = None
     if customer_code or customer_name:
         customer = normalize.NormalizedCustomer(
@@ -482,16 +504,18 @@ def parse_order(data, prefix=""):
         commitment_date=reader.when(data, "ngay_giao", _path(prefix, "ngay_giao")),
         currency=CURRENCY,
         customer=customer,
+        shipping_address=shipping_address,
         salesperson_code=reader.code(data, "ma_nv_dat", _path(prefix, "ma_nv_dat")),
         salesperson_name=reader.text(
             data, "ten_nguoi_dat", _path(prefix, "ten_nguoi_dat")
         ),
+        pricelist_code=sales_group,
         lines=lines + free_lines,
         discount_amount=reader.vnd(
             data, "ck_don_hang", _path(prefix, "ck_don_hang"), Decimal(0)
         ),
         extra={
-            "sales_group": reader.text(data, "ma_nhom", _path(prefix, "ma_nhom")),
+            "sales_group": sales_group,
             "line_discount_total": _json_number(line_discount_total),
             "promotions": promotions,
             "status": status,
