@@ -2,13 +2,13 @@
     "name": "OMS Integration",
     "summary": "Sync sale orders from external order sources (DMS apps, "
     "marketplaces, web shops) through a staging queue with retries",
-    "version": "18.0.2.0.0",
+    "version": "18.0.3.0.0",
     "category": "Sales/Sales",
     "website": "https://github.com/oms-integration/oms-integration",
     "author": "OMS Integration Team",
     "license": "LGPL-3",
-    "depends": ["mail", "sale_management", "sale_stock", "stock_delivery"],
-    "external_dependencies": {"python": ["cryptography", "requests"]},
+    "depends": ["mail", "sms", "sale_management", "sale_stock", "stock_delivery"],
+    "external_dependencies": {"python": ["cryptography", "phonenumbers", "requests"]},
     "data": [
         "security/oms_integration_security.xml",
         "security/ir.model.access.csv",

@@ -84,7 +84,9 @@ DEAD_LETTER_STATES = [
 # Mapping Center.
 MAPPING_KINDS = [
     ("partner", "Customer"),
+    ("address", "Delivery Address"),
     ("product", "Product"),
+    ("uom", "Unit"),
     ("salesperson", "Salesperson"),
     ("warehouse", "Warehouse"),
     ("tax", "Tax"),
@@ -94,7 +96,11 @@ MAPPING_KINDS = [
 # The field of oms.integration.mapping holding the Odoo record of each kind.
 MAPPING_KIND_FIELDS = {
     "partner": "partner_id",
+    "address": "partner_id",
     "product": "product_id",
+    # A unit is an Odoo unit of measure or a product packaging (a case of
+    # 24): packaging_id when set, else uom_id (see _oms_get_record).
+    "uom": "uom_id",
     "salesperson": "user_id",
     "warehouse": "warehouse_id",
     "tax": "tax_id",
@@ -116,6 +122,20 @@ PRODUCT_POLICIES = [
     ("map_only", "Mapping table only"),
     ("match", "Match by SKU (internal reference), then record the mapping"),
     ("match_create", "Match, else create the product"),
+]
+# Lines the integration adds to an order besides the provider's products.
+EXTRA_LINE_KINDS = [
+    ("shipping", "Shipping"),
+    ("discount", "Order discount"),
+    ("adjustment", "Total adjustment"),
+]
+WAREHOUSE_POLICIES = [
+    ("refuse", "Fail the order with a hint"),
+    ("split", "One sale order per warehouse"),
+]
+NO_RATE_TAX_POLICIES = [
+    ("none", "No tax"),
+    ("product", "The product's taxes"),
 ]
 TOTAL_POLICIES = [
     ("block", "Block: fail the order"),

@@ -7,5 +7,8 @@
     "author": "OMS Integration Team",
     "license": "LGPL-3",
     "depends": ["oms_integration"],
-    "data": ["views/oms_integration_source_views.xml"],
+    "data": [
+        "views/oms_integration_source_views.xml",
+        "views/sale_order_views.xml",
+    ],
 }

@@ -13,6 +13,8 @@ from . import oms_integration_sender
 from . import oms_integration_dead_letter
 from . import oms_integration_mapping
 from . import sale_order
+from . import oms_integration_order_partner
+from . import oms_integration_order_lines
 from . import oms_integration_order_builder
 from . import sale_order_line
 from . import stock_picking

@@ -29,6 +29,20 @@ class OmsIntegrationMapping(models.Model):
     )
     partner_id = fields.Many2one("res.partner", string="Customer", ondelete="restrict")
     product_id = fields.Many2one("product.product", ondelete="restrict")
+    uom_id = fields.Many2one(
+        "uom.uom",
+        string="Unit of Measure",
+        ondelete="restrict",
+        help="The Odoo unit the provider's unit stands for; it must be in the "
+        "unit category of the products ordered in it.",
+    )
+    packaging_id = fields.Many2one(
+        "product.packaging",
+        ondelete="restrict",
+        help="The provider's unit is a packaging (a case of 24 bottles): the "
+        "line's quantity and price are converted to the product's unit. For "
+        "another product, its packaging of the same name is used.",
+    )
     user_id = fields.Many2one("res.users", string="Salesperson", ondelete="restrict")
     warehouse_id = fields.Many2one("stock.warehouse", ondelete="restrict")
     tax_id = fields.Many2one("account.tax", ondelete="restrict")
@@ -56,7 +70,7 @@ class OmsIntegrationMapping(models.Model):
 
     # === COMPUTE METHODS === #
 
-    @api.depends("kind", *const.MAPPING_KIND_FIELDS.values())
+    @api.depends("kind", "packaging_id", *const.MAPPING_KIND_FIELDS.values())
     def _compute_odoo_record_name(self):
         for mapping in self:
             mapping.odoo_record_name = mapping._oms_get_record().display_name or False
@@ -72,7 +86,9 @@ class OmsIntegrationMapping(models.Model):
 
     # === CONSTRAINT METHODS === #
 
-    @api.constrains("state", "kind", *const.MAPPING_KIND_FIELDS.values())
+    @api.constrains(
+        "state", "kind", "packaging_id", *const.MAPPING_KIND_FIELDS.values()
+    )
     def _check_mapped_record(self):
         for mapping in self:
             if mapping.state == "mapped" and not mapping._oms_get_record():
@@ -98,7 +114,9 @@ class OmsIntegrationMapping(models.Model):
         if vals.get("external_code"):
             vals["external_code"] = vals["external_code"].strip()
         # Choosing the Odoo record of an unmapped value maps it.
-        record_fields = set(const.MAPPING_KIND_FIELDS.values()) & set(vals)
+        record_fields = (
+            set(const.MAPPING_KIND_FIELDS.values()) | {"packaging_id"}
+        ) & set(vals)
         if (
             record_fields
             and "state" not in vals
@@ -132,6 +150,8 @@ class OmsIntegrationMapping(models.Model):
 
     def _oms_get_record(self):
         self.ensure_one()
+        if self.kind == "uom" and self.packaging_id:
+            return self.packaging_id
         field_name = const.MAPPING_KIND_FIELDS.get(self.kind)
         return self[field_name] if field_name else self.env["res.partner"]
 
@@ -181,10 +201,12 @@ class OmsIntegrationMapping(models.Model):
         self, source, kind, external_code, record, external_name=None
     ):
         """Remember that ``external_code`` means ``record`` (matched or created)."""
-        vals = {
-            const.MAPPING_KIND_FIELDS[kind]: record.id,
-            "state": "mapped",
-        }
+        field_name = (
+            "packaging_id"
+            if record._name == "product.packaging"
+            else const.MAPPING_KIND_FIELDS[kind]
+        )
+        vals = {field_name: record.id, "state": "mapped"}
         mapping = self.sudo().search(
             [
                 ("source_id", "=", source.id),

@@ -1,13 +1,10 @@
-from decimal import Decimal
-
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import escape_psql, float_compare, float_round
+from odoo.tools import float_compare, float_round
 
 from ..exceptions import OmsProcessingError
-from ..lib import normalize
 
 
 class OmsIntegrationOrderBuilder(models.AbstractModel):
@@ -15,7 +12,9 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
 
     Every mapping is resolved first; only when nothing is missing does it
     create or change Odoo data. Called by the queue inside a savepoint, so a
-    failure leaves nothing behind.
+    failure leaves nothing behind. The customer, its delivery address and the
+    salesperson are resolved by ``oms.integration.order.partner``, the lines
+    by ``oms.integration.order.lines``.
     """
 
     _name = "oms.integration.order.builder"
@@ -25,31 +24,45 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
 
     @api.model
     def _oms_apply(self, event, order):
-        """Apply one normalized order of ``event``; return the sale order (or
-        an empty recordset) and a note for the event."""
+        """Apply one normalized order of ``event``; return the sale order (the
+        first part of an order split by warehouse, or an empty recordset)
+        and a note for the event."""
         source = event.source_id
-        existing = self.env["sale.order"].search(
-            [
-                ("oms_source_id", "=", source.id),
-                ("oms_external_id", "=", order.external_id),
-            ],
-            limit=1,
-        )
+        parts = self._oms_existing_parts(source, order.external_id)
         if order.event_type == "order.cancelled":
-            return self._oms_cancel(event, existing, order)
-        if existing and self._oms_is_older(existing, order):
+            return self._oms_cancel(event, parts, order)
+        if parts and self._oms_is_older(parts[0], order):
             note = self.env._(
                 "Version of %(date)s is older than the applied one (%(applied)s): "
                 "recorded and skipped.",
                 date=order.updated_at,
-                applied=existing.oms_updated_at,
+                applied=parts[0].oms_updated_at,
             )
-            existing.message_post(body=note)
-            return existing, note
+            for part in parts:
+                part.message_post(body=note)
+            return parts[0], note
         resolved = self._oms_resolve_all(source, order)
-        if existing:
-            return self._oms_update(event, existing, order, resolved)
-        return self._oms_create(event, order, resolved)
+        groups = self._oms_warehouse_groups(source, order, resolved)
+        if parts.filtered(lambda so: so.state not in ("draft", "sent")):
+            return self._oms_refuse_late_change(event, parts)
+        if len(groups) == 1 and not parts.filtered("oms_part_code"):
+            sale_order, note = self._oms_write_part(
+                event, order, resolved, parts[:1], groups[0], first=True
+            )
+            return sale_order, note
+        return self._oms_write_split(event, order, resolved, parts, groups)
+
+    @api.model
+    def _oms_existing_parts(self, source, external_id):
+        return self.env["sale.order"].search(
+            [
+                ("oms_source_id", "=", source.id),
+                "|",
+                ("oms_provider_order_id", "=", external_id),
+                ("oms_external_id", "=", external_id),
+            ],
+            order="id",
+        )
 
     # === MAPPING === #
 
@@ -57,35 +70,32 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
     def _oms_resolve_all(self, source, order):
         """Resolve every external code of ``order``; raise one error naming all
         the missing ones."""
-        missing = []
+        People = self.env["oms.integration.order.partner"]
+        Lines = self.env["oms.integration.order.lines"]
+        missing, advice = [], []
+        partner = People._oms_resolve_partner(source, order.customer, missing, advice)
+        user = Lines._oms_resolve_code(
+            source,
+            "salesperson",
+            order.salesperson_code,
+            missing,
+            order.salesperson_name,
+        )
         resolved = {
-            "partner": self._oms_resolve_partner(source, order.customer, missing),
-            "user": self._oms_resolve_simple(
-                source,
-                "salesperson",
-                order.salesperson_code,
-                order.salesperson_name,
-                missing,
-            )
-            or source.user_id,
-            "carrier": self._oms_resolve_simple(
-                source, "carrier", order.carrier_code, "", missing
+            "partner": partner,
+            "user": People._oms_salesperson(source, user, partner),
+            "carrier": Lines._oms_resolve_code(
+                source, "carrier", order.carrier_code, missing
             ),
-            "lines": [],
+            "lines": [
+                Lines._oms_resolve_line(source, line, missing, advice)
+                for line in order.lines
+            ],
         }
-        for line in order.lines:
-            resolved["lines"].append(
-                {
-                    "product": self._oms_resolve_product(source, line, missing),
-                    "taxes": self._oms_resolve_taxes(source, line, missing),
-                    "warehouse": self._oms_resolve_simple(
-                        source, "warehouse", line.warehouse_code, "", missing
-                    ),
-                }
-            )
         if missing:
+            missing = list(dict.fromkeys(missing))
             names = ", ".join(self._oms_label(*item) for item in missing)
-            hint = self.env._(
+            hint = " ".join(advice) or self.env._(
                 "Map %(values)s in the Mapping Center (OMS Integration > "
                 "Mapping Center, filter Unmapped), then requeue this event.",
                 values=names,
@@ -94,7 +104,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 {
                     code
                     for kind, code, _name in missing
-                    if kind == "tax" and not self._oms_tax_percent(code)
+                    if kind == "tax" and Lines._oms_tax_percent(code) is None
                 }
             )
             if categories:
@@ -111,18 +121,11 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 hint=hint,
                 unmapped=missing,
             )
-        return resolved
-
-    @api.model
-    def _oms_resolve_simple(self, source, kind, code, name, missing):
-        if not code:
-            return None
-        record = self.env["oms.integration.mapping"]._oms_resolve(
-            source, kind, code, name
+        # Only now that everything resolved: the delivery contact.
+        resolved["shipping"] = People._oms_delivery_address(
+            source, partner, order.shipping_address
         )
-        if record is None:
-            missing.append((kind, code, name))
-        return record
+        return resolved
 
     @api.model
     def _oms_label(self, kind, code, name=""):
@@ -130,149 +133,48 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         label = f"{kinds.get(kind, kind)} {code}"
         return f"{label} ({name})" if name and name != code else label
 
-    @api.model
-    def _oms_resolve_partner(self, source, customer, missing):
-        Mapping = self.env["oms.integration.mapping"]
-        partner = Mapping._oms_resolve(
-            source, "partner", customer.external_id, customer.name
-        )
-        if partner:
-            return partner
-        if source.partner_policy in ("match", "match_create"):
-            partner = self._oms_match_partner(source, customer)
-            if not partner and source.partner_policy == "match_create":
-                partner = self._oms_create_partner(source, customer)
-            if partner:
-                Mapping._oms_record_mapping(
-                    source, "partner", customer.external_id, partner, customer.name
-                )
-                return partner
-        missing.append(("partner", customer.external_id, customer.name))
-        return None
+    # === WAREHOUSES === #
 
     @api.model
-    def _oms_match_partner(self, source, customer):
-        Partner = self.env["res.partner"].with_company(source.company_id)
-        company_domain = [("company_id", "in", (False, source.company_id.id))]
-        # Exact values, compared without case: a provider's "%" or "_" is a
-        # character, never a wildcard (escape_psql), so "%@ourcompany.com"
-        # matches nobody rather than anybody.
-        for field_name, value in (
-            ("vat", customer.vat),
-            ("phone", customer.phone),
-            ("email_normalized", normalize.normalize_email(customer.email)),
-        ):
-            if not value:
+    def _oms_warehouse_groups(self, source, order, resolved):
+        """The lines of ``order`` by warehouse: a list of (provider warehouse
+        code, warehouse, line indexes), in the order the lines name them.
+        Lines without a warehouse go with the first group (the source's
+        warehouse when no line names one). Several groups on a source that
+        refuses them fail the order."""
+        groups = {}
+        for index, match in enumerate(resolved["lines"]):
+            code = order.lines[index].warehouse_code
+            if not match["warehouse"]:
                 continue
-            operator = "=" if field_name == "email_normalized" else "=ilike"
-            if operator == "=ilike":
-                value = escape_psql(value.strip())
-            partners = Partner.search(
-                company_domain + [(field_name, operator, value)], limit=2
+            group = groups.setdefault(
+                match["warehouse"], [code, match["warehouse"], []]
             )
-            if len(partners) == 1:
-                return partners
-        return None
-
-    @api.model
-    def _oms_create_partner(self, source, customer):
-        country = (
-            self.env["res.country"].search(
-                [("code", "=", customer.country_code)], limit=1
+            group[2].append(index)
+        ordered = list(groups.values()) or [["", source.warehouse_id, []]]
+        unassigned = [
+            index
+            for index, match in enumerate(resolved["lines"])
+            if not match["warehouse"]
+        ]
+        ordered[0][2] = sorted(ordered[0][2] + unassigned)
+        if len(ordered) > 1 and source.warehouse_policy != "split":
+            codes = ", ".join(f"{code} ({wh.name})" for code, wh, _lines in ordered)
+            raise OmsProcessingError(
+                self.env._(
+                    "The lines of order %(order)s are for several warehouses: "
+                    "%(codes)s.",
+                    order=order.external_id,
+                    codes=codes,
+                ),
+                hint=self.env._(
+                    "This source does not split orders. Ask the provider to send "
+                    "one order per warehouse, or set 'Lines for Several "
+                    "Warehouses' to 'One sale order per warehouse' on the source "
+                    "(tab Order Defaults), then requeue this event."
+                ),
             )
-            if customer.country_code
-            else self.env["res.country"]
-        )
-        return self.env["res.partner"].create(
-            {
-                "name": customer.name,
-                "phone": customer.phone or False,
-                "email": customer.email or False,
-                "vat": customer.vat or False,
-                "street": customer.street or False,
-                "street2": customer.street2 or False,
-                "city": customer.city or False,
-                "zip": customer.zip or False,
-                "country_id": country.id or False,
-                "company_id": source.company_id.id,
-                "customer_rank": 1,
-                "ref": customer.external_id,
-            }
-        )
-
-    @api.model
-    def _oms_resolve_product(self, source, line, missing):
-        Mapping = self.env["oms.integration.mapping"]
-        code = line.sku or line.product_external_id
-        product = Mapping._oms_resolve(source, "product", code, line.product_name)
-        if product:
-            return product
-        if source.product_policy in ("match", "match_create") and line.sku:
-            candidates = self.env["product.product"].search(
-                [
-                    ("default_code", "=", line.sku),
-                    ("company_id", "in", (False, source.company_id.id)),
-                    ("sale_ok", "=", True),
-                ],
-                limit=2,
-            )
-            product = candidates if len(candidates) == 1 else None
-            if (
-                not product
-                and not candidates
-                and source.product_policy == "match_create"
-            ):
-                product = self.env["product.product"].create(
-                    {
-                        "name": line.product_name or line.sku,
-                        "default_code": line.sku,
-                        "type": "consu",
-                        "company_id": source.company_id.id,
-                    }
-                )
-            if product:
-                Mapping._oms_record_mapping(
-                    source, "product", code, product, line.product_name
-                )
-                return product
-        missing.append(("product", code, line.product_name))
-        return None
-
-    @api.model
-    def _oms_resolve_taxes(self, source, line, missing):
-        """Taxes of a line: the Mapping Center first, else a sale tax of the
-        same percentage in the company; ``None`` keeps the product's taxes."""
-        if line.tax_rate is None:
-            return None
-        Mapping = self.env["oms.integration.mapping"]
-        tax = Mapping._oms_resolve(source, "tax", line.tax_rate)
-        if tax:
-            return tax
-        rate = self._oms_tax_percent(line.tax_rate)
-        if rate is not None:
-            taxes = self.env["account.tax"].search(
-                [
-                    ("company_id", "=", source.company_id.id),
-                    ("type_tax_use", "=", "sale"),
-                    ("amount_type", "=", "percent"),
-                    ("amount", "=", rate),
-                    ("price_include", "=", False),
-                ],
-                limit=1,
-            )
-            if taxes:
-                return taxes
-        missing.append(("tax", line.tax_rate, ""))
-        return None
-
-    @api.model
-    def _oms_tax_percent(self, tax_rate):
-        """The percentage of a tax rate text ("8", "10%"), None for a
-        category without a rate ("KCT")."""
-        try:
-            return float(Decimal(tax_rate.rstrip("%")))
-        except ArithmeticError:
-            return None
+        return [tuple(group) for group in ordered]
 
     # === ORDERS === #
 
@@ -294,27 +196,27 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             "client_order_ref": order.name or order.external_id,
             "oms_source_id": source.id,
             "oms_external_id": order.external_id,
+            "oms_provider_order_id": order.external_id,
             "oms_external_ref": order.name or False,
             "oms_updated_at": order.updated_at
             and order.updated_at.replace(tzinfo=None),
             "oms_sync_status": "synced",
             "oms_sync_message": False,
+            # Never OdooBot (the runner's user): nobody's order otherwise.
+            "user_id": resolved["user"].id or False,
         }
+        if resolved.get("shipping"):
+            vals["partner_shipping_id"] = resolved["shipping"].id
         if order.date_order:
             vals["date_order"] = order.date_order.replace(tzinfo=None)
         if order.commitment_date:
             vals["commitment_date"] = order.commitment_date.replace(tzinfo=None)
-        if resolved["user"]:
-            vals["user_id"] = resolved["user"].id
         if source.team_id:
             vals["team_id"] = source.team_id.id
         if source.payment_term_id:
             vals["payment_term_id"] = source.payment_term_id.id
-        vals["pricelist_id"] = self._oms_pricelist(source, order.currency).id
-        warehouses = [
-            line["warehouse"] for line in resolved["lines"] if line["warehouse"]
-        ]
-        warehouse = warehouses[0] if warehouses else source.warehouse_id
+        vals["pricelist_id"] = self._oms_pricelist(source, order).id
+        warehouse = resolved.get("warehouse") or source.warehouse_id
         if warehouse:
             vals["warehouse_id"] = warehouse.id
         if resolved["carrier"]:
@@ -324,11 +226,39 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         return vals
 
     @api.model
-    def _oms_pricelist(self, source, currency_code):
-        """The source's pricelist when in the order's currency, else a
-        pricelist of the company in that currency. An order in the company's
-        currency needs none (Odoo then prices in the company's currency, as
-        when pricelists are turned off)."""
+    def _oms_pricelist(self, source, order):
+        """The pricelist of the provider's price list code when mapped (the
+        provider's prices still win on the lines), else the source's
+        pricelist when in the order's currency, else a pricelist of the
+        company in that currency. An order in the company's currency needs
+        none (Odoo then prices in the company's currency, as when pricelists
+        are turned off). A code without a mapping is noted in the Mapping
+        Center and does not stop the order."""
+        currency_code = order.currency
+        code = getattr(order, "pricelist_code", "")
+        if code:
+            pricelist = self.env["oms.integration.mapping"]._oms_resolve(
+                source, "pricelist", code
+            )
+            if pricelist and pricelist.currency_id.name == currency_code:
+                return pricelist
+            if pricelist:
+                raise OmsProcessingError(
+                    self.env._(
+                        "Price list %(code)s is mapped to %(pricelist)s, in "
+                        "%(pricelist_currency)s, but the order is in %(currency)s.",
+                        code=code,
+                        pricelist=pricelist.display_name,
+                        pricelist_currency=pricelist.currency_id.name,
+                        currency=currency_code,
+                    ),
+                    hint=self.env._(
+                        "Map price list %(code)s to a pricelist in %(currency)s in "
+                        "the Mapping Center, then requeue this event.",
+                        code=code,
+                        currency=currency_code,
+                    ),
+                )
         if source.pricelist_id.currency_id.name == currency_code:
             return source.pricelist_id
         pricelist = self.env["product.pricelist"].search(
@@ -353,108 +283,222 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         return pricelist
 
     @api.model
-    def _oms_line_commands(self, source, order, resolved):
-        commands = []
-        for line, match in zip(order.lines, resolved["lines"], strict=True):
-            vals = {
-                "product_id": match["product"].id,
-                "product_uom_qty": float(line.quantity),
-                "oms_external_line_id": line.external_id or False,
-            }
-            if line.product_name:
-                vals["name"] = line.product_name
-            if line.is_free:
-                vals["price_unit"] = 0.0
-            elif line.price_unit is not None:
-                vals["price_unit"] = float(line.price_unit)
-                gross = line.quantity * line.price_unit
-                if line.discount_amount and gross:
-                    vals["discount"] = float(line.discount_amount / gross * 100)
-            if match["taxes"] is not None:
-                vals["tax_id"] = [fields.Command.set(match["taxes"].ids)]
-            commands.append(fields.Command.create(vals))
-        if order.shipping_amount:
-            commands.append(
-                self._oms_extra_line(
-                    source.shipping_product_id,
-                    float(order.shipping_amount),
-                    self.env._("Shipping product"),
-                )
+    def _oms_line_commands(self, source, order, resolved, indexes=None, extras=True):
+        """Create commands for the provider's lines (``indexes``: those of one
+        part), then the shipping line when ``extras``."""
+        Lines = self.env["oms.integration.order.lines"]
+        if indexes is None:
+            indexes = range(len(order.lines))
+        commands = [
+            fields.Command.create(
+                Lines._oms_product_line_vals(order.lines[i], resolved["lines"][i])
             )
-        if order.discount_amount:
+            for i in indexes
+        ]
+        if extras and order.shipping_amount:
             commands.append(
-                self._oms_extra_line(
-                    source.discount_product_id,
-                    -float(order.discount_amount),
-                    self.env._("Order discount product"),
+                fields.Command.create(
+                    Lines._oms_shipping_line_vals(source, order, resolved)
                 )
             )
         return commands
 
     @api.model
-    def _oms_extra_line(self, product, price, setting):
-        if not product:
-            raise OmsProcessingError(
-                self.env._("The order needs a %(setting)s line.", setting=setting),
-                hint=self.env._(
-                    "Set the %(setting)s on the source (tab Order Defaults), "
-                    "then requeue this event.",
-                    setting=setting,
-                ),
-            )
-        return fields.Command.create(
-            {"product_id": product.id, "product_uom_qty": 1, "price_unit": price}
-        )
-
-    @api.model
-    def _oms_create(self, event, order, resolved):
+    def _oms_write_part(
+        self, event, order, resolved, sale_order, group, first, discount=None
+    ):
+        """Create or update one sale order (an order, or one part of an order
+        split by warehouse) with the lines of ``group``; the shipping line on
+        the ``first`` part; ``discount``: this part's share of the order
+        discount (the whole of it by default).
+        Returns the sale order and the total check's note (for a whole
+        order)."""
         source = event.source_id
-        vals = self._oms_order_vals(event, order, resolved)
-        vals["order_line"] = self._oms_line_commands(source, order, resolved)
-        sale_order = self.env["sale.order"].with_company(source.company_id).create(vals)
-        self._oms_fill_free_prices(sale_order, order)
-        self._oms_note_pricelist_prices(sale_order, order)
-        note = self._oms_check_total(source, sale_order, order)
-        sale_order.message_post(
-            body=self.env._(
+        code, warehouse, indexes = group
+        is_update = bool(sale_order)
+        vals = self._oms_order_vals(event, order, dict(resolved, warehouse=warehouse))
+        lines = self._oms_line_commands(source, order, resolved, indexes, extras=first)
+        if sale_order:
+            vals.pop("company_id", None)
+            vals["order_line"] = [fields.Command.clear()] + lines
+        else:
+            vals["order_line"] = lines
+        if code and resolved.get("split"):
+            vals["oms_part_code"] = code
+            vals["oms_external_id"] = resolved["split"][code]
+        if sale_order:
+            sale_order.write(vals)
+        else:
+            sale_order = (
+                self.env["sale.order"].with_company(source.company_id).create(vals)
+            )
+        self._oms_fill_free_prices(sale_order, order, indexes)
+        if discount is None:
+            discount = float(order.discount_amount)
+        if discount:
+            sale_order.write(
+                {
+                    "order_line": [
+                        fields.Command.create(vals)
+                        for vals in self.env[
+                            "oms.integration.order.lines"
+                        ]._oms_discount_line_vals(source, sale_order, discount)
+                    ]
+                }
+            )
+        self._oms_note_pricelist_prices(sale_order, order, indexes)
+        note = False
+        if not resolved.get("split"):
+            note = self._oms_check_total(source, sale_order, order)
+        if is_update:
+            message = self.env._(
+                "Updated from integration source %(name)s (event #%(event)s).",
+                name=source.name,
+                event=event.id,
+            )
+        else:
+            message = self.env._(
                 "Created from integration source %(name)s (event #%(event)s).",
                 name=source.name,
                 event=event.id,
             )
-        )
-        if source.auto_confirm and sale_order.oms_sync_status == "synced":
+        sale_order.message_post(body=message)
+        if (
+            source.auto_confirm
+            and sale_order.state in ("draft", "sent")
+            and sale_order.oms_sync_status == "synced"
+            and not resolved.get("split")
+        ):
             sale_order.action_confirm()
         return sale_order, note
 
     @api.model
-    def _oms_fill_free_prices(self, sale_order, order):
+    def _oms_write_split(self, event, order, resolved, parts, groups):
+        """One sale order per warehouse group, linked by the provider's order
+        id: the first keeps the provider's id as its external id (or the one
+        it had), the others get ``<id>/<warehouse code>``. Parts no longer in
+        the order are cancelled. The total is checked on all parts together."""
+        source = event.source_id
+        by_code = {part.oms_part_code: part for part in parts if part.oms_part_code}
+        unsplit = parts.filtered(lambda so: not so.oms_part_code)[:1]
+        taken = set(parts.mapped("oms_external_id"))
+        plan, external_ids = [], {}
+        for code, warehouse, indexes in groups:
+            part = by_code.pop(code, None)
+            if part is None and unsplit:
+                part, unsplit = unsplit, None
+            if part:
+                external_ids[code] = part.oms_external_id
+            elif order.external_id not in taken:
+                external_ids[code] = order.external_id
+            else:
+                external_ids[code] = f"{order.external_id}/{code}"
+            taken.add(external_ids[code])
+            plan.append((part, (code, warehouse, indexes)))
+        resolved = dict(resolved, split=external_ids)
+        weights = []
+        for _part, (_code, _wh, indexes) in plan:
+            weights.append(
+                sum(
+                    float(order.lines[i].quantity * (order.lines[i].price_unit or 0))
+                    - float(order.lines[i].discount_amount)
+                    for i in indexes
+                )
+            )
+        # The order discount, shared in proportion to the parts' amounts, in
+        # whole units of the currency; the last part takes what is left.
+        total_weight = sum(weights) or 1.0
+        currency = self.env["res.currency"].search(
+            [("name", "=", order.currency)], limit=1
+        )
+        rounding = currency.rounding or source.company_id.currency_id.rounding
+        discounts, left = [], float(order.discount_amount)
+        for index, weight in enumerate(weights):
+            share = (
+                left
+                if index == len(weights) - 1
+                else float_round(
+                    float(order.discount_amount) * weight / total_weight,
+                    precision_rounding=rounding,
+                )
+            )
+            discounts.append(share)
+            left -= share
+        written = self.env["sale.order"]
+        for index, (part, group) in enumerate(plan):
+            sale_order, _note = self._oms_write_part(
+                event,
+                order,
+                resolved,
+                part,
+                group,
+                first=index == 0,
+                discount=discounts[index],
+            )
+            written |= sale_order
+        for gone in (parts - written).filtered(lambda so: so.state != "cancel"):
+            gone.with_context(
+                disable_cancel_warning=True, oms_from_provider_cancel=True
+            ).action_cancel()
+            gone.message_post(
+                body=self.env._(
+                    "Cancelled: the provider's new version of order %(order)s has "
+                    "no line for this warehouse any more (event #%(event)s).",
+                    order=order.external_id,
+                    event=event.id,
+                )
+            )
+        names = ", ".join(written.mapped("name"))
+        for sale_order in written:
+            sale_order.message_post(
+                body=self.env._(
+                    "Order %(order)s was split by warehouse into %(names)s.",
+                    order=order.external_id,
+                    names=names,
+                )
+            )
+        note = self._oms_check_total(source, written, order)
+        if source.auto_confirm:
+            written.filtered(
+                lambda so: (
+                    so.oms_sync_status == "synced" and so.state in ("draft", "sent")
+                )
+            ).action_confirm()
+        return written[:1], note
+
+    @api.model
+    def _oms_fill_free_prices(self, sale_order, order, indexes):
         """Free lines stay at 0 whatever the pricelist says."""
-        free = {index for index, line in enumerate(order.lines) if line.is_free}
-        product_lines = sale_order.order_line.sorted("sequence")[: len(order.lines)]
-        for index, so_line in enumerate(product_lines):
-            if index in free and so_line.price_unit:
+        product_lines = sale_order.order_line.filtered(
+            lambda sol: not sol.oms_line_kind
+        ).sorted("sequence")[: len(indexes)]
+        for index, so_line in zip(indexes, product_lines, strict=False):
+            if order.lines[index].is_free and so_line.price_unit:
                 so_line.price_unit = 0.0
 
     @api.model
-    def _oms_note_pricelist_prices(self, sale_order, order):
+    def _oms_note_pricelist_prices(self, sale_order, order, indexes):
         """Say in the order's chatter which lines came without a price, so
         that a person knows Odoo's pricelist priced them, not the provider."""
         lines = [
             self.env._(
                 "Line %(number)s (%(product)s): no price from the provider, the "
                 "pricelist price was used.",
-                number=index,
-                product=line.sku or line.product_external_id,
+                number=index + 1,
+                product=order.lines[index].sku
+                or order.lines[index].product_external_id,
             )
-            for index, line in enumerate(order.lines, start=1)
-            if line.price_unit is None and not line.is_free
+            for index in indexes
+            if order.lines[index].price_unit is None and not order.lines[index].is_free
         ]
         if lines:
             sale_order.message_post(body=Markup("<br/>").join(lines))
 
     @api.model
-    def _oms_update(self, event, sale_order, order, resolved):
-        if sale_order.state not in ("draft", "sent"):
+    def _oms_refuse_late_change(self, event, parts):
+        """A change of an order already confirmed is not applied: the order
+        is flagged for review, with an activity for its salesperson."""
+        for sale_order in parts:
             message = self.env._(
                 "The provider changed order %(order)s (event #%(event)s) after it "
                 "was confirmed: it was not applied. Check the change with the "
@@ -470,71 +514,60 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 note=message,
                 user_id=sale_order.user_id.id or self.env.uid,
             )
-            return sale_order, message
-        source = event.source_id
-        vals = self._oms_order_vals(event, order, resolved)
-        vals.pop("company_id", None)
-        vals["order_line"] = [fields.Command.clear()] + self._oms_line_commands(
-            source, order, resolved
-        )
-        sale_order.write(vals)
-        self._oms_fill_free_prices(sale_order, order)
-        self._oms_note_pricelist_prices(sale_order, order)
-        note = self._oms_check_total(source, sale_order, order)
-        sale_order.message_post(
-            body=self.env._(
-                "Updated from integration source %(name)s (event #%(event)s).",
-                name=source.name,
-                event=event.id,
-            )
-        )
-        return sale_order, note
+        return parts[0], message
 
     @api.model
-    def _oms_cancel(self, event, sale_order, order):
-        if not sale_order:
-            return sale_order, self.env._(
+    def _oms_cancel(self, event, parts, order):
+        """Cancel the sale order (every part of an order split by
+        warehouse)."""
+        if not parts:
+            return parts, self.env._(
                 "Order %(order)s was cancelled before it reached Odoo: nothing to do.",
                 order=order.external_id,
             )
-        if sale_order.state == "cancel":
-            return sale_order, self.env._("Already cancelled.")
-        try:
-            with self.env.cr.savepoint():
-                sale_order.with_context(
-                    disable_cancel_warning=True, oms_from_provider_cancel=True
-                ).action_cancel()
-        except (UserError, ValidationError) as exc:
-            raise OmsProcessingError(
-                self.env._(
-                    "Order %(order)s cannot be cancelled: %(reason)s",
-                    order=sale_order.name,
-                    reason=str(exc),
-                ),
-                hint=self.env._(
-                    "Cancel the order by hand once possible (unlock it, or "
-                    "return its deliveries), then discard this event."
-                ),
-            ) from exc
-        sale_order.message_post(
-            body=self.env._(
-                "Cancelled by integration source %(name)s (event #%(event)s).",
-                name=event.source_id.name,
-                event=event.id,
+        to_cancel = parts.filtered(lambda so: so.state != "cancel")
+        if not to_cancel:
+            return parts[0], self.env._("Already cancelled.")
+        for sale_order in to_cancel:
+            try:
+                with self.env.cr.savepoint():
+                    sale_order.with_context(
+                        disable_cancel_warning=True, oms_from_provider_cancel=True
+                    ).action_cancel()
+            except (UserError, ValidationError) as exc:
+                raise OmsProcessingError(
+                    self.env._(
+                        "Order %(order)s cannot be cancelled: %(reason)s",
+                        order=sale_order.name,
+                        reason=str(exc),
+                    ),
+                    hint=self.env._(
+                        "Cancel the order by hand once possible (unlock it, or "
+                        "return its deliveries), then discard this event."
+                    ),
+                ) from exc
+            sale_order.message_post(
+                body=self.env._(
+                    "Cancelled by integration source %(name)s (event #%(event)s).",
+                    name=event.source_id.name,
+                    event=event.id,
+                )
             )
-        )
-        return sale_order, False
+        return parts[0], False
 
     # === TOTALS === #
 
     @api.model
-    def _oms_check_total(self, source, sale_order, order):
+    def _oms_check_total(self, source, sale_orders, order):
+        """Compare the provider's total with Odoo's (of all the parts of an
+        order split by warehouse) and apply the source's policy."""
         if order.amount_total is None:
             return False
-        currency = sale_order.currency_id
+        currency = sale_orders[0].currency_id
         expected = float(order.amount_total)
+        computed = sum(sale_orders.mapped("amount_total"))
         difference = float_round(
-            expected - sale_order.amount_total, precision_rounding=currency.rounding
+            expected - computed, precision_rounding=currency.rounding
         )
         if (
             float_compare(
@@ -549,7 +582,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             "The provider's total %(expected)s differs from Odoo's %(computed)s "
             "by %(difference)s.",
             expected=expected,
-            computed=sale_order.amount_total,
+            computed=computed,
             difference=difference,
         )
         if source.total_policy == "block":
@@ -570,7 +603,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                         "requeue this event."
                     ),
                 )
-            sale_order.write(
+            sale_orders[0].write(
                 {
                     "order_line": [
                         fields.Command.create(
@@ -579,12 +612,14 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                                 "product_uom_qty": 1,
                                 "price_unit": difference,
                                 "tax_id": [fields.Command.clear()],
+                                "oms_line_kind": "adjustment",
                             }
                         )
                     ]
                 }
             )
             return message
-        sale_order.write({"oms_sync_status": "warning", "oms_sync_message": message})
-        sale_order.message_post(body=message)
+        sale_orders.write({"oms_sync_status": "warning", "oms_sync_message": message})
+        for sale_order in sale_orders:
+            sale_order.message_post(body=message)
         return message

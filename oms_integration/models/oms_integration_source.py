@@ -161,7 +161,16 @@ class OmsIntegrationSource(models.Model):
         string="Polling Interval (minutes)", default=const.DEFAULT_POLL_INTERVAL
     )
     poll_next_run = fields.Datetime(string="Next Poll", copy=False)
-    poll_cursor = fields.Char(string="Polling Cursor", copy=False)
+    poll_cursor = fields.Char(
+        string="Polling Cursor",
+        copy=False,
+        help="Where the next poll starts: the provider's position (a date or a "
+        "token) after the last order stored. Polling moves it forward by "
+        "itself. Editing it makes the next poll start there: an earlier value "
+        "asks for orders again (those already received are recognised as "
+        "duplicates and skipped), a later one skips the orders in between for "
+        "good. Empty: the next poll starts from 'Import Orders From'.",
+    )
     poll_start_date = fields.Datetime(
         string="Import Orders From",
         help="The first poll of the source asks for the orders changed since "
@@ -223,6 +232,32 @@ class OmsIntegrationSource(models.Model):
         string="Total Adjustment Product",
         check_company=True,
         help="Used for the adjustment line when the total policy is 'Adjust'.",
+    )
+    price_include_tax = fields.Boolean(
+        string="Provider Prices Include Tax",
+        help="Tick when the provider's unit prices already include the tax of "
+        "their rate: the lines then get the company's price-included tax of "
+        "that rate. Untick when tax is added on top of the provider's prices.",
+    )
+    no_rate_tax_policy = fields.Selection(
+        selection=const.NO_RATE_TAX_POLICIES,
+        string="Lines Without a Tax Rate",
+        required=True,
+        default="none",
+        help="The taxes of a line for which the provider sends no rate. A line "
+        "with a rate always gets the tax of that rate (Mapping Center, else the "
+        "company's sales tax of that percentage), never the product's.",
+    )
+    warehouse_policy = fields.Selection(
+        selection=const.WAREHOUSE_POLICIES,
+        string="Lines for Several Warehouses",
+        required=True,
+        default="refuse",
+        help="When the lines of one order name different warehouses. 'Fail': "
+        "the order is not imported and the event says which warehouses, until "
+        "the provider splits it or you change this setting. 'One sale order "
+        "per warehouse': the order becomes linked sale orders, one per "
+        "warehouse; the provider's statuses are then sent for each of them.",
     )
     total_tolerance = fields.Monetary(
         currency_field="currency_id",

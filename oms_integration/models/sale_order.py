@@ -19,7 +19,32 @@ class SaleOrder(models.Model):
         index="btree_not_null",
         ondelete="restrict",
     )
-    oms_external_id = fields.Char(string="External Order ID", readonly=True, copy=False)
+    oms_external_id = fields.Char(
+        string="External Order ID",
+        readonly=True,
+        copy=False,
+        help="Unique per source: the provider's order id, followed by "
+        "'/<warehouse code>' for the further parts of an order split by "
+        "warehouse.",
+    )
+    oms_provider_order_id = fields.Char(
+        string="Provider Order ID",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The provider's order id, the same on every part of an order "
+        "split by warehouse; status callbacks are sent under it.",
+    )
+    oms_part_code = fields.Char(
+        string="Warehouse Part",
+        readonly=True,
+        copy=False,
+        help="For an order split by warehouse: the provider's warehouse code of "
+        "this part.",
+    )
+    oms_part_count = fields.Integer(
+        string="Parts of the External Order", compute="_compute_oms_part_count"
+    )
     oms_external_ref = fields.Char(
         string="External Reference", readonly=True, copy=False
     )
@@ -61,6 +86,10 @@ class SaleOrder(models.Model):
         ),
     ]
 
+    def _compute_oms_part_count(self):
+        for order in self:
+            order.oms_part_count = len(order._oms_parts()) if order.oms_part_code else 0
+
     def _compute_oms_event_count(self):
         counts = dict(
             self.env["oms.integration.event"]
@@ -95,6 +124,37 @@ class SaleOrder(models.Model):
             "domain": [("sale_order_id", "=", self.id)],
             "context": {"create": False},
         }
+
+    def action_view_oms_parts(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Parts of %(order)s", order=self.oms_provider_order_id),
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "view_mode": "list,form",
+            "domain": [("id", "in", self._oms_parts().ids)],
+            "context": {"create": False},
+        }
+
+    # === BUSINESS METHODS === #
+
+    def _oms_parts(self):
+        """Every sale order of this order's provider order (itself included):
+        more than one when the order was split by warehouse."""
+        self.ensure_one()
+        if not self.oms_source_id:
+            return self
+        return self.search(
+            [
+                ("oms_source_id", "=", self.oms_source_id.id),
+                ("oms_provider_order_id", "=", self._oms_order_id()),
+            ]
+        )
+
+    def _oms_order_id(self):
+        """The provider's id of this order (the same for every part)."""
+        self.ensure_one()
+        return self.oms_provider_order_id or self.oms_external_id
 
     # === BUSINESS METHODS: STATUS CALLBACKS === #
 
@@ -134,7 +194,7 @@ class SaleOrder(models.Model):
             vals = {
                 "event_type": status_lib.STATUS_TYPE,
                 "status": status,
-                "external_order_id": order.oms_external_id,
+                "external_order_id": order._oms_order_id(),
                 "sale_order_id": order.id,
                 "delivery_id": f"status_{uuid.uuid4().hex}",
                 "payload": json.dumps(
@@ -164,14 +224,19 @@ class SaleOrder(models.Model):
             lines = self.order_line.filtered(
                 lambda line: not line.display_type and line.product_id.type == "consu"
             )
+            # Quantities in the provider's unit (5 cases, not 120 bottles).
             details["lines"] = [
                 {
                     "id": line.oms_external_line_id or str(line.id),
                     "sku": line.product_id.default_code or "",
-                    "quantity_delivered": line.qty_delivered,
+                    "quantity_delivered": line._oms_provider_quantity(
+                        line.qty_delivered
+                    ),
                 }
                 for line in lines
             ]
+            # An order split by warehouse is complete when every part is.
+            parts = self._oms_parts() if self.oms_part_code else self
             details["complete"] = all(
                 float_compare(
                     line.qty_delivered,
@@ -179,7 +244,11 @@ class SaleOrder(models.Model):
                     precision_rounding=line.product_uom.rounding,
                 )
                 >= 0
-                for line in lines
+                for line in parts.order_line.filtered(
+                    lambda line: (
+                        not line.display_type and line.product_id.type == "consu"
+                    )
+                )
             )
             if picking and (picking.carrier_id or picking.carrier_tracking_ref):
                 details["tracking"] = {
@@ -187,7 +256,7 @@ class SaleOrder(models.Model):
                     "number": picking.carrier_tracking_ref or "",
                 }
         return status_lib.build_status_body(
-            self.oms_external_id,
+            self._oms_order_id(),
             self.oms_external_ref or self.client_order_ref or "",
             status,
             fields.Datetime.now(),

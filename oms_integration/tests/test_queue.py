@@ -312,14 +312,24 @@ class TestQueueProcessing(OmsIntegrationCommon):
 
     def test_customer_values_are_compared_exactly_never_as_patterns(self):
         boss = self.env["res.partner"].create(
-            {"name": "The Boss", "email": "Boss@OurCompany.com", "phone": "0909_111"}
+            {
+                "name": "The Boss",
+                "email": "Boss@OurCompany.com",
+                "phone": "0909111222",
+                "country_id": self.env.ref("base.vn").id,
+            }
         )
         for label, customer, expected in (
             ("wildcard e-mail", {"email": "%@ourcompany.com"}, None),
             ("wildcard phone", {"phone": "0909%"}, None),
-            ("one-character wildcard", {"phone": "0909_11_"}, None),
+            ("one-character wildcard", {"phone": "090911122_"}, None),
             ("same e-mail, other case", {"email": " boss@ourcompany.COM "}, boss),
-            ("same phone", {"phone": "0909_111"}, boss),
+            ("same phone", {"phone": "0909111222", "country_code": "VN"}, boss),
+            (
+                "same phone, international form",
+                {"phone": "+84 909 111 222", "country_code": "VN"},
+                boss,
+            ),
         ):
             with self.subTest(label), self.env.cr.savepoint() as sp:
                 payload = _payload(

@@ -15,4 +15,16 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         extra = order.extra or {}
         vals["cloudify_distributor_code"] = extra.get("distributor_code") or False
         vals["cloudify_route_code"] = extra.get("route_code") or False
+        vals["cloudify_promotions"] = (
+            "\n".join(
+                " ".join(
+                    str(part)
+                    for part in (p.get("code"), p.get("name"), p.get("amount"))
+                    if part not in (None, "")
+                )
+                for p in extra.get("promotions") or []
+                if isinstance(p, dict)
+            )
+            or False
+        )
         return vals

@@ -16,3 +16,9 @@ class SaleOrder(models.Model):
         copy=False,
         help="The sales route code of the order in Cloudify.",
     )
+    cloudify_promotions = fields.Text(
+        readonly=True,
+        copy=False,
+        help="The order's promotions in Cloudify (promotions[]): code, name and "
+        "amount. Each line's own promotion code is on the line.",
+    )

@@ -177,6 +177,9 @@ class CloudifySetupMixin:
             cls._map(source, "salesperson", "NV0123", user_id=cls.salesman.id)
             for code, product in cls.products.items():
                 cls._map(source, "product", code, product_id=product.id)
+            unit = cls.env.ref("uom.product_uom_unit")
+            cls._map(source, "uom", "Thùng", uom_id=unit.id)
+            cls._map(source, "uom", "Chai", uom_id=unit.id)
         return source
 
     def _refresh_tokens(self):

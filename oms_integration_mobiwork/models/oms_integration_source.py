@@ -322,7 +322,7 @@ class OmsIntegrationSource(models.Model):
             else:
                 path = callbacks.ORDER_STATUS_PATH
                 body = {
-                    "ma_phieu": event.external_order_id or order.oms_external_id,
+                    "ma_phieu": event.external_order_id or order._oms_order_id(),
                     "trang_thai": self._mobiwork_status_label(status),
                 }
         except (ValueError, TypeError, ValidationError) as exc:

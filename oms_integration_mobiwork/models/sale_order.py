@@ -8,6 +8,24 @@ from ..lib import callbacks
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    mobiwork_sales_group = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The order's sales group in Mobiwork (ma_nhom).",
+    )
+    mobiwork_line_discount_total = fields.Monetary(
+        string="Mobiwork Line Discounts",
+        readonly=True,
+        copy=False,
+        help="The sum of the line discounts Mobiwork sent (tong_ck_sp), checked "
+        "against the lines when the order arrived.",
+    )
+    mobiwork_promotions = fields.Text(
+        readonly=True,
+        copy=False,
+        help="The promotions of the order in Mobiwork (promotion[]): id, name, "
+        "value and the products they list.",
+    )
     oms_last_status = fields.Selection(
         selection_add=[
             ("processing",),
@@ -58,15 +76,17 @@ class SaleOrder(models.Model):
         )
 
     def _mobiwork_product_line(self, line, quantity, warehouse_code):
+        """A line as Mobiwork knows it: in the unit it was ordered in (5
+        cases at 96,000, not 120 bottles at 4,000)."""
         source = self.oms_source_id
         discount = line.price_unit * quantity * (line.discount or 0.0) / 100
         return callbacks.ProductLine(
             product_code=source._mobiwork_external_code(
                 "product", line.product_id, line.product_id.default_code or ""
             ),
-            quantity=quantity,
-            price_unit=line.price_unit,
-            uom_code=line.product_uom.name or "",
+            quantity=line._oms_provider_quantity(quantity),
+            price_unit=line._oms_provider_price(),
+            uom_code=line.oms_external_uom or line.product_uom.name or "",
             vat_rate=self._mobiwork_vat_rate(line.tax_id),
             discount_amount=discount,
             warehouse_code=warehouse_code,
@@ -106,21 +126,18 @@ class SaleOrder(models.Model):
                             line.product_id,
                             line.product_id.default_code or "",
                         ),
-                        quantity=quantity,
-                        uom_code=line.product_uom.name or "",
+                        quantity=line._oms_provider_quantity(quantity),
+                        uom_code=line.oms_external_uom or line.product_uom.name or "",
                         warehouse_code=warehouse_code,
                     )
                 )
         discount_lines = self.order_line.filtered(
-            lambda line: (
-                source.discount_product_id
-                and line.product_id == source.discount_product_id
-            )
+            lambda line: line.oms_line_kind == "discount"
         )
         partner = self.partner_id
         return callbacks.BillInfo(
             bill_number=self.name,
-            order_number=self.oms_external_id,
+            order_number=self._oms_order_id(),
             customer_code=source._mobiwork_external_code(
                 "partner", partner, partner.ref or ""
             ),
@@ -155,7 +172,7 @@ class SaleOrder(models.Model):
             )
             lines.append(self._mobiwork_product_line(line, quantity, ""))
         return callbacks.GoodsIssueInfo(
-            order_number=self.oms_external_id,
+            order_number=self._oms_order_id(),
             warehouse_code=source._mobiwork_external_code(
                 "warehouse", warehouse, warehouse.code or ""
             ),

@@ -124,6 +124,11 @@ class MobiworkSetupMixin(OmsTestMixin):
             cls._map(source, "salesperson", "NV015", user_id=cls.salesman.id)
             cls._map(source, "warehouse", "KHO-HCM", warehouse_id=cls.warehouse.id)
             cls._map(source, "tax", "KCT", tax_id=cls.tax_kct.id)
+            # The test products are sold by the case: Mobiwork's case is
+            # one Odoo unit of them.
+            unit = cls.env.ref("uom.product_uom_unit")
+            cls._map(source, "uom", "Thùng", uom_id=unit.id)
+            cls._map(source, "uom", "Hộp", uom_id=unit.id)
         return source
 
     def _receive(self, source, payload, headers=None):
