@@ -375,11 +375,13 @@ class OmsIntegrationReceiver(models.AbstractModel):
         # read it from the context).
         source = source.with_context(oms_poll_started_at=started)
         cursor = source.poll_cursor and normalize.parse_datetime(source.poll_cursor)
+        # The overlap re-reads the end of the last run; the import date of a
+        # first run is where the administrator wants to start, exactly.
+        since = cursor and cursor - timedelta(seconds=source.poll_overlap)
         if not cursor and source.poll_start_date:
-            cursor = normalize.parse_datetime(
+            cursor = since = normalize.parse_datetime(
                 fields.Datetime.to_string(source.poll_start_date) + "Z"
             )
-        since = cursor and cursor - timedelta(seconds=source.poll_overlap)
         page, fetched, stored = 1, 0, 0
         while page and page <= max_pages:
             fetched_page = source._oms_fetch_page(since, page)

@@ -77,6 +77,30 @@ class TestPolling(OmsIntegrationCommon):
             "5 orders fetched, 5 new events", self.poll_source.poll_last_result
         )
 
+    def test_the_first_poll_starts_at_the_import_from_date(self):
+        self.simulator.put_order(_order("P-OLD", "2026-10-01T08:00:00Z"))
+        self.simulator.put_order(_order("P-NEW", "2026-11-22T09:00:00Z"))
+        self.poll_source.write(
+            {"poll_cursor": False, "poll_start_date": "2026-11-01 00:00:00"}
+        )
+        self._poll()
+        first = [path for method, path in self.simulator.requests if method == "GET"]
+        self.assertIn("updated_since=2026-11-01T00%3A00%3A00Z", first[0])
+        self.assertEqual(self._events().mapped("external_order_id"), ["P-NEW"])
+        # Later polls start from the cursor, the import date no longer counts.
+        self.assertEqual(self.poll_source.poll_cursor, "2026-11-22T09:00:00+00:00")
+        self._poll()
+        self.assertIn(
+            "updated_since=2026-11-22T08%3A55%3A00Z", self.simulator.requests[-1][1]
+        )
+
+    def test_without_an_import_date_the_first_poll_asks_for_everything(self):
+        self.simulator.put_order(_order("P-OLD", "2026-10-01T08:00:00Z"))
+        self.poll_source.write({"poll_cursor": False, "poll_start_date": False})
+        self._poll()
+        self.assertNotIn("updated_since", self.simulator.requests[-1][1])
+        self.assertEqual(self._events().mapped("external_order_id"), ["P-OLD"])
+
     def test_overlap_catches_late_orders_without_duplicates(self):
         self.simulator.put_order(_order("P-1", "2026-11-22T09:00:00Z"))
         self.simulator.put_order(_order("P-2", "2026-11-22T09:10:00Z"))
