@@ -4,3 +4,4 @@ from . import test_provider_registration
 from . import test_source
 from . import test_status_callbacks
 from . import test_webhook
+from . import test_order_fidelity
