@@ -95,10 +95,17 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         if missing:
             missing = list(dict.fromkeys(missing))
             names = ", ".join(self._oms_label(*item) for item in missing)
-            hint = " ".join(advice) or self.env._(
-                "Map %(values)s in the Mapping Center (OMS Integration > "
-                "Mapping Center, filter Unmapped), then requeue this event.",
-                values=names,
+            # The particular advice (ambiguous customers, units that do not
+            # fit a product) first, then the general way out.
+            hint = " ".join(
+                [
+                    *advice,
+                    self.env._(
+                        "Map %(values)s in the Mapping Center (OMS Integration > "
+                        "Mapping Center, filter Unmapped), then requeue this event.",
+                        values=names,
+                    ),
+                ]
             )
             categories = sorted(
                 {
@@ -320,6 +327,9 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         lines = self._oms_line_commands(source, order, resolved, indexes, extras=first)
         if sale_order:
             vals.pop("company_id", None)
+            if not vals.get("user_id"):
+                # Nobody to take it over: whoever it was given to keeps it.
+                vals.pop("user_id", None)
             vals["order_line"] = [fields.Command.clear()] + lines
         else:
             vals["order_line"] = lines
