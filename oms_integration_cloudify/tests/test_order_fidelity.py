@@ -162,9 +162,7 @@ class TestCloudifyOrderFidelity(CloudifyCommon):
             "ward": "Phường Bến Thành",
             "province": "TP Hồ Chí Minh",
         }
-        event = self._import(
-            _order("cf_ship_1", [_line(1)], shipping_address=address)
-        )
+        event = self._import(_order("cf_ship_1", [_line(1)], shipping_address=address))
         self.assertEqual(event.state, "done", event.last_error)
         first = self._sale("cf_ship_1")
         customer = first.partner_id
@@ -178,9 +176,7 @@ class TestCloudifyOrderFidelity(CloudifyCommon):
         self.assertEqual(contact.country_id, self.env.ref("base.vn"))
         self.assertEqual(first.partner_invoice_id, customer)
         # A second order to the same address id: the same contact.
-        event = self._import(
-            _order("cf_ship_2", [_line(1)], shipping_address=address)
-        )
+        event = self._import(_order("cf_ship_2", [_line(1)], shipping_address=address))
         self.assertEqual(event.state, "done", event.last_error)
         second = self._sale("cf_ship_2")
         self.assertEqual(second.partner_id, customer)
