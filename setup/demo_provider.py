@@ -7,10 +7,13 @@ it off); it also runs on its own, with the project's virtualenv:
 
 It starts the provider simulator of ``oms_integration/lib`` (loaded without
 Odoo, as ``tests/conftest.py`` does) on http://127.0.0.1:8070, waits for
-Odoo, then over XML-RPC creates or updates the source "Provider Simulator
-(live demo)" (a new signing secret and API token at each start), gives the
-administrator's consent for webhooks, polling and status callbacks, and
-activates it. Then, every few seconds, it pushes a signed order to Odoo's
+Odoo, then over XML-RPC sets up what a Vietnamese distributor would have (see
+``setup_source``): a company in VND with its warehouse and its sales taxes
+(VAT 10 %, 8 %, 5 %, 0 % and KCT), and in it the source "Provider Simulator
+(live demo)" (a new signing secret and API token at each start) with its tax
+and unit mappings, the administrator's consent for webhooks, polling and
+status callbacks, active. Then, every few seconds, it pushes a signed order
+(tax rate on every line, total with VAT) to Odoo's
 webhook, or now and then only adds one to its polling pages (Odoo's polling
 cron brings it), and prints what happens: each push and Odoo's answer, each
 poll, each status callback Odoo sends when a user confirms, delivers or
@@ -31,6 +34,7 @@ import threading
 import time
 import xmlrpc.client
 from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import requests
@@ -57,17 +61,52 @@ ProviderSimulator = importlib.import_module("oms_lib.simulator").ProviderSimulat
 
 SOURCE_NAME = "Provider Simulator (live demo)"
 CALLBACK_PATH = "/status"
-PRICELIST_NAME = "Bảng giá VND (live demo)"
 VIETNAM = timezone(timedelta(hours=7))
+
+# The company the demo source sells from: a Vietnamese distributor, in VND.
+COMPANY = {
+    "name": "Công ty TNHH Phân phối Minh Anh (demo)",
+    "street": "25 Nguyễn Thị Minh Khai, Quận 1",
+    "city": "Hồ Chí Minh",
+    "phone": "+84 28 3822 0000",
+}
+# Its warehouse (a code is at most 5 characters).
+WAREHOUSE = {"name": "Kho Minh Anh (demo)", "code": "MAHCM"}
+# Its sales taxes (name, percentage, description): VAT at each rate, price
+# excluded, and KCT (not subject to VAT), which has no rate to be found by:
+# the source maps it (Mapping Center, kind tax). The order builder finds
+# the others by their rate in the source's company.
+TAX_GROUP_NAME = "Thuế GTGT"
+TAXES = (
+    ("10", "GTGT 10%", 10, "Thuế GTGT 10%"),
+    ("8", "GTGT 8%", 8, "Thuế GTGT 8% (giảm thuế)"),
+    ("5", "GTGT 5%", 5, "Thuế GTGT 5%"),
+    ("0", "GTGT 0%", 0, "Thuế GTGT 0%"),
+    ("KCT", "KCT", 0, "Không chịu thuế GTGT (not subject to VAT)"),
+)
+# The rate a line carries and the percentage it stands for.
+TAX_PERCENT = {8: 8, 10: 10, 5: 5, 0: 0, "KCT": 0}
+# How often a line carries each rate: mostly 8 % (the reduced VAT on most
+# goods) or 10 %, sometimes KCT. Random per line, to show every case.
+LINE_TAX_RATES = ((8, 6), (10, 3), ("KCT", 1))
 
 # The demo products of oms_integration/demo/oms_integration_demo.xml: default
 # code, name, list price in VND and a usual quantity range (cartons of water,
-# cans of tea and coffee). tests/test_demo_provider.py checks them there.
+# bottles, cans of tea and coffee). tests/test_demo_provider.py checks them
+# there.
 PRODUCTS = (
     ("SP001", "Nước suối 500ml (thùng 24 chai)", 96000, (1, 10)),
+    ("SP002", "Nước suối 500ml", 4000, (24, 120)),
     ("SP009", "Trà xanh 330ml", 10000, (24, 96)),
     ("SP010", "Cà phê sữa lon 235ml", 12000, (24, 72)),
 )
+# Products the provider also sells in another unit: default code, name, the
+# provider's unit code, how many of the product's unit it holds and its
+# quantity range. The price is per case (24 bottles at 4.000 ₫: 96.000 ₫).
+# In Odoo, the product's packaging "Thùng" of 24 (demo data), which the
+# source's unit mapping THUNG points at.
+UNITS = (("SP002", "Nước suối 500ml", "THUNG", 24, (1, 10)),)
+UNIT_PACKAGING = {"THUNG": ("SP002", "Thùng")}
 # Shops ordering from the provider. The first one has the VAT number of the
 # demo customer "Tap hoa Minh Anh", so Odoo matches it instead of creating it.
 SHOPS = (
@@ -115,6 +154,79 @@ SHOPS = (
         "city": "Hải Phòng",
     },
 )
+# The delivery addresses of each shop (another branch, its store room): the
+# provider's address ids stay the same from one order to the next, so Odoo
+# finds the delivery contact again. About one order in three goes there.
+SHIPPING_ADDRESSES = {
+    "KH-0001": (
+        {
+            "id": "DC-0001-1",
+            "name": "Kho Tạp hóa Minh Anh",
+            "phone": "+84 28 3823 4568",
+            "street": "45 Nguyễn Trãi, Phường Bến Thành, Quận 1",
+            "city": "Hồ Chí Minh",
+        },
+        {
+            "id": "DC-0001-2",
+            "name": "Tạp hóa Minh Anh - Chi nhánh Quận 3",
+            "phone": "+84 28 3930 1122",
+            "street": "210 Võ Văn Tần, Quận 3",
+            "city": "Hồ Chí Minh",
+        },
+    ),
+    "KH-0002": (
+        {
+            "id": "DC-0002-1",
+            "name": "Kho Bà Tư",
+            "phone": "+84 28 3855 1021",
+            "street": "12 Phùng Hưng, Quận 5",
+            "city": "Hồ Chí Minh",
+        },
+    ),
+    "KH-0003": (
+        {
+            "id": "DC-0003-1",
+            "name": "Hưng Phát - Cửa hàng Cầu Giấy",
+            "phone": "+84 24 3793 5566",
+            "street": "19 Trần Thái Tông, Cầu Giấy",
+            "city": "Hà Nội",
+        },
+        {
+            "id": "DC-0003-2",
+            "name": "Kho Hưng Phát Long Biên",
+            "phone": "+84 24 3872 0909",
+            "street": "5 Nguyễn Văn Cừ, Long Biên",
+            "city": "Hà Nội",
+        },
+    ),
+    "KH-0004": (
+        {
+            "id": "DC-0004-1",
+            "name": "Cô Ba - Sạp chợ Xuân Khánh",
+            "phone": "+84 292 3821 457",
+            "street": "Chợ Xuân Khánh, Ninh Kiều",
+            "city": "Cần Thơ",
+        },
+    ),
+    "KH-0005": (
+        {
+            "id": "DC-0005-1",
+            "name": "Kho Phúc Lộc Sơn Trà",
+            "phone": "+84 236 3941 808",
+            "street": "34 Ngô Quyền, Sơn Trà",
+            "city": "Đà Nẵng",
+        },
+    ),
+    "KH-0006": (
+        {
+            "id": "DC-0006-1",
+            "name": "Ánh Dương - Cửa hàng Lê Chân",
+            "phone": "+84 225 3856 313",
+            "street": "101 Tô Hiệu, Lê Chân",
+            "city": "Hải Phòng",
+        },
+    ),
+}
 NOTES = ("Giao hàng trước 10 giờ sáng", "Gọi điện trước khi giao", "", "", "")
 STATUS_WORDS = {
     "approved": "approved (confirmed in Odoo)",
@@ -140,8 +252,14 @@ def _iso(moment):
     return moment.isoformat(timespec="seconds")
 
 
+def _line_tax_rate(rng):
+    rates, weights = zip(*LINE_TAX_RATES, strict=True)
+    return rng.choices(rates, weights)[0]
+
+
 def make_order(number, now=None, rng=None):
-    """A realistic order in the canonical format (the ``order`` object).
+    """A realistic order in the canonical format (the ``order`` object),
+    with a tax rate on every line and its total (``amount_total``).
 
     ``number`` makes the id unique within one run; the time makes it unique
     across runs.
@@ -150,14 +268,28 @@ def make_order(number, now=None, rng=None):
     now = (now or datetime.now(timezone.utc)).astimezone(VIETNAM)
     now = now.replace(microsecond=0)
     shop = rng.choice(SHOPS)
+    # What can be ordered: each product in its own unit, and the products
+    # sold by the case (unit code, price per case).
+    choices = [
+        (sku, name, price, quantities, None)
+        for sku, name, price, quantities in PRODUCTS
+    ]
+    prices = {sku: price for sku, _name, price, _quantities in PRODUCTS}
+    choices += [
+        (sku, f"{name} (thùng {contains})", prices[sku] * contains, quantities, uom)
+        for sku, name, uom, contains, quantities in UNITS
+    ]
     lines = []
-    for sku, name, price, (low, high) in rng.sample(PRODUCTS, rng.randint(1, 3)):
+    for sku, name, price, (low, high), uom in rng.sample(choices, rng.randint(1, 3)):
         line = {
             "id": str(len(lines) + 1),
             "product": {"sku": sku, "name": name},
             "quantity": rng.randint(low, high),
             "price_unit": price,
+            "tax_rate": _line_tax_rate(rng),
         }
+        if uom:
+            line["uom"] = uom
         if rng.random() < 0.2:  # a 5 % discount on a large line
             line["discount_amount"] = round(line["quantity"] * price * 0.05)
         lines.append(line)
@@ -170,6 +302,7 @@ def make_order(number, now=None, rng=None):
                 "price_unit": 0,
                 "is_free": True,
                 "promotion_code": "KM-TRAXANH-6",
+                "tax_rate": _line_tax_rate(rng),
             }
         )
     delivery = (now + timedelta(days=1)).replace(hour=8, minute=0, second=0)
@@ -183,25 +316,57 @@ def make_order(number, now=None, rng=None):
         "customer": {**shop, "country_code": "VN"},
         "lines": lines,
     }
+    if rng.random() < 1 / 3:  # delivered to another address of the shop
+        address = rng.choice(SHIPPING_ADDRESSES[shop["id"]])
+        order["shipping_address"] = {**address, "country_code": "VN"}
     note = rng.choice(NOTES)
     if note:
         order["note"] = note
+    order["amount_total"] = order_total(order)
     return order
 
 
-def order_total(order):
-    return sum(
-        line["quantity"] * line["price_unit"] - line.get("discount_amount", 0)
-        for line in order["lines"]
+def _whole_vnd(amount):
+    """Rounded to the đồng, halves up, as Odoo rounds VND amounts."""
+    return int(Decimal(amount).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def line_untaxed(line):
+    """The line's amount before tax: quantity times price, less its discount."""
+    return Decimal(str(line["quantity"])) * Decimal(str(line["price_unit"])) - Decimal(
+        str(line.get("discount_amount", 0))
     )
+
+
+def line_tax(line):
+    """The line's VAT in whole đồng: Odoo rounds the tax of each line (the
+    company's default, "round per line"), then adds them up."""
+    percent = TAX_PERCENT[line.get("tax_rate", 0)]
+    return _whole_vnd(line_untaxed(line) * percent / 100)
+
+
+def order_total(order):
+    """The total Odoo computes for the order: each line before tax plus its
+    tax rounded to the đồng, less the order's discount (taken off untaxed:
+    the demo sends none, and no shipping either)."""
+    total = sum(
+        _whole_vnd(line_untaxed(line)) + line_tax(line) for line in order["lines"]
+    )
+    return total - _whole_vnd(Decimal(str(order.get("discount_amount", 0))))
 
 
 def describe_order(order):
     lines = len(order["lines"])
-    return (
+    text = (
         f"{order['id']} from {order['customer']['name']}, "
-        f"{lines} line{'s' if lines > 1 else ''}, {vnd(order_total(order))}"
+        f"{lines} line{'s' if lines > 1 else ''}, {vnd(order_total(order))} incl. VAT"
     )
+    cases = sum(1 for line in order["lines"] if line.get("uom"))
+    if cases:
+        text += f", {cases} line{'s' if cases > 1 else ''} by the case"
+    if order.get("shipping_address"):
+        text += f", to be delivered to {order['shipping_address']['name']}"
+    return text
 
 
 # --- what the provider sees -----------------------------------------------------
@@ -377,43 +542,251 @@ def _fault_text(fault):
     return (lines[-1] if lines else "unknown error")[:300]
 
 
-def ensure_vnd_pricelist(odoo):
-    """A pricelist in VND when the company's currency is another one, else
-    False: Odoo prices an order in the company's currency without one."""
-    [user] = odoo.call("res.users", "read", [odoo.uid], fields=["company_id"])
-    [company] = odoo.call(
-        "res.company", "read", [user["company_id"][0]], fields=["currency_id"]
-    )
-    if company["currency_id"][1] == "VND":
-        return False
+def _find(odoo, model, domain, context=None):
+    """The id of the first record of ``model`` matching ``domain``, archived
+    ones included, or None."""
     found = odoo.call(
-        "product.pricelist", "search", [("currency_id.name", "=", "VND")], limit=1
-    )
-    if found:
-        return found[0]
-    [currency_id] = odoo.call(
-        "res.currency",
+        model,
         "search",
-        [("name", "=", "VND")],
+        domain,
         limit=1,
-        context={"active_test": False},
+        context={**(context or {}), "active_test": False},
     )
-    odoo.call("res.currency", "write", [currency_id], {"active": True})
-    return odoo.call(
-        "product.pricelist",
-        "create",
-        {"name": PRICELIST_NAME, "currency_id": currency_id},
+    return found[0] if found else None
+
+
+def _find_or_create(odoo, model, domain, vals, context=None):
+    """(id, created): the record matching ``domain``, or a new one made of
+    ``vals``. An existing record is left as it is (a tax already used, a
+    company with entries must not change)."""
+    record_id = _find(odoo, model, domain, context)
+    if record_id:
+        return record_id, False
+    return odoo.call(model, "create", vals, context=context), True
+
+
+def _selection(fields, name):
+    return {key for key, _label in (fields.get(name) or {}).get("selection") or ()}
+
+
+def ensure_company(odoo, notes):
+    """The demo's Vietnamese company (VND, Vietnam, its warehouse), which the
+    administrator may switch to; returns (company id, warehouse id, the id of
+    Vietnam, the context to work in the company)."""
+    vnd = _find(odoo, "res.currency", [("name", "=", "VND")])
+    if not vnd:
+        raise DemoError("Odoo has no currency VND")
+    odoo.call("res.currency", "write", [vnd], {"active": True})
+    [vietnam] = odoo.call("res.country", "search", [("code", "=", "VN")], limit=1)
+    company_id, created = _find_or_create(
+        odoo,
+        "res.company",
+        [("name", "=", COMPANY["name"])],
+        {**COMPANY, "currency_id": vnd, "country_id": vietnam},
+        # Given a country, Odoo installs its localisation (l10n_vn) and
+        # loads its chart of accounts into the new company: a module
+        # install in the middle of the demo. The flag Odoo's chart loading
+        # sets turns that off; the demo makes the taxes it needs itself.
+        context={"chart_template_load": True},
     )
+    odoo.call("res.users", "write", [odoo.uid], {"company_ids": [(4, company_id)]})
+    [user] = odoo.call("res.users", "read", [odoo.uid], fields=["company_ids"])
+    others = [cid for cid in user["company_ids"] if cid != company_id]
+    context = {"allowed_company_ids": [company_id, *others]}
+    [company] = odoo.call(
+        "res.company", "read", [company_id], fields=["currency_id"], context=context
+    )
+    if company["currency_id"][1] != "VND":
+        raise DemoError(
+            f"the company {COMPANY['name']} is in {company['currency_id'][1]}, "
+            "not VND: rename it in Odoo, the demo then makes a new one"
+        )
+    # Odoo 18 gives a new company no warehouse (only its tests do): the
+    # demo makes one, or takes the one the company has.
+    warehouse, _created = _find_or_create(
+        odoo,
+        "stock.warehouse",
+        [("company_id", "=", company_id)],
+        {**WAREHOUSE, "company_id": company_id},
+        context,
+    )
+    notes.append(
+        f"Company '{COMPANY['name']}' (VND, Vietnam) "
+        f"{'created' if created else 'found'}; the administrator can switch to it"
+    )
+    return company_id, warehouse, vietnam, context
+
+
+def ensure_taxes(odoo, company_id, vietnam, context, notes):
+    """The company's sales taxes, {rate code: tax id}. A company without a
+    chart of accounts has no tax group, and a tax needs one (Odoo picks a
+    group of the tax's company and country): the demo makes one."""
+    group, _created = _find_or_create(
+        odoo,
+        "account.tax.group",
+        [("company_id", "=", company_id), ("name", "=", TAX_GROUP_NAME)],
+        {"name": TAX_GROUP_NAME, "company_id": company_id, "country_id": vietnam},
+        context,
+    )
+    taxes, made = {}, []
+    for sequence, (code, name, percent, description) in enumerate(TAXES, 1):
+        taxes[code], created = _find_or_create(
+            odoo,
+            "account.tax",
+            [
+                ("company_id", "=", company_id),
+                ("name", "=", name),
+                ("type_tax_use", "=", "sale"),
+            ],
+            {
+                "name": name,
+                "description": description,
+                "invoice_label": name,
+                "amount": percent,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "price_include_override": "tax_excluded",
+                "company_id": company_id,
+                "country_id": vietnam,
+                "tax_group_id": group,
+                # KCT last: a search for a 0 % tax finds "GTGT 0%" first.
+                "sequence": sequence,
+            },
+            context,
+        )
+        if created:
+            made.append(name)
+    names = [name for _code, name, _percent, _description in TAXES]
+    found = [name for name in names if name not in made]
+    notes.append(
+        "Sales taxes of the company, price excluded: "
+        + "; ".join(
+            f"{', '.join(group)} {word}"
+            for group, word in ((made, "created"), (found, "found"))
+            if group
+        )
+    )
+    return taxes
+
+
+def _set_mapping(odoo, source_id, kind, code, vals, context):
+    Mapping = "oms.integration.mapping"
+    domain = [
+        ("source_id", "=", source_id),
+        ("kind", "=", kind),
+        ("external_code", "=", code),
+    ]
+    vals = {**vals, "state": "mapped"}
+    mapping = _find(odoo, Mapping, domain, context)
+    if mapping:
+        odoo.call(Mapping, "write", [mapping], vals, context=context)
+    else:
+        odoo.call(
+            Mapping,
+            "create",
+            {"source_id": source_id, "kind": kind, "external_code": code, **vals},
+            context=context,
+        )
+
+
+def ensure_mappings(odoo, source_id, taxes, context, notes):
+    """KCT -> the company's KCT tax; THUNG -> the packaging "Thùng" of 24,
+    when Odoo's Mapping Center knows units (kind ``uom``)."""
+    _set_mapping(
+        odoo,
+        source_id,
+        "tax",
+        "KCT",
+        {"tax_id": taxes["KCT"], "external_name": "Không chịu thuế GTGT"},
+        context,
+    )
+    mapped = ["tax KCT"]
+    fields = odoo.call(
+        "oms.integration.mapping", "fields_get", attributes=["type", "selection"]
+    )
+    if "uom" in _selection(fields, "kind") and "packaging_id" in fields:
+        for code, (sku, packaging_name) in UNIT_PACKAGING.items():
+            product = _find(
+                odoo, "product.product", [("default_code", "=", sku)], context
+            )
+            packaging = product and _find(
+                odoo,
+                "product.packaging",
+                [("product_id", "=", product), ("name", "=", packaging_name)],
+                context,
+            )
+            if not packaging:
+                notes.append(
+                    f"No packaging '{packaging_name}' of {sku} in Odoo (the demo "
+                    "data of oms_integration; bash setup/run.sh updates the "
+                    f"addons): the unit {code} stays unmapped"
+                )
+                continue
+            _set_mapping(
+                odoo,
+                source_id,
+                "uom",
+                code,
+                {
+                    "packaging_id": packaging,
+                    "external_name": f"{packaging_name} ({sku})",
+                },
+                context,
+            )
+            mapped.append(f"unit {code} -> {sku} '{packaging_name}'")
+    else:
+        notes.append(
+            "This Odoo's Mapping Center has no units yet: the unit THUNG is not "
+            "mapped (lines by the case are read in the product's unit)"
+        )
+    notes.append("Mappings of the source: " + ", ".join(mapped))
+
+
+# The source's settings that came with tax rates and several warehouses: set
+# when this Odoo has them (fields_get), so that the demo runs on older ones.
+OPTIONAL_SOURCE_VALUES = {
+    "price_include_tax": False,
+    "no_rate_tax_policy": "none",
+    "warehouse_policy": "split",
+}
+
+
+def _optional_source_vals(fields):
+    vals = {}
+    for name, value in OPTIONAL_SOURCE_VALUES.items():
+        field = fields.get(name)
+        if not field:
+            continue
+        if field.get("type") == "selection" and value not in _selection(fields, name):
+            continue
+        vals[name] = value
+    return vals
 
 
 def setup_source(odoo, simulator, secret, poll_interval, rate_limit):
-    """Create or update the demo source, give consent, activate it; return
-    its id and webhook URL."""
+    """Set up the demo in Odoo, idempotently (a second run finds what the
+    first made):
+
+    - the Vietnamese company (VND), which the administrator may switch to,
+      with its warehouse;
+    - its sales taxes VAT 10/8/5/0 % and KCT, price excluded;
+    - the source, in that company and its warehouse, with a new secret and
+      token, consent given and activated;
+    - its mappings: KCT to the KCT tax, THUNG to the packaging "Thùng".
+
+    Returns the source's id, its webhook URL, whether it existed, and lines
+    saying what was done.
+    """
     odoo.authenticate()
+    notes = []
+    company_id, warehouse_id, vietnam, context = ensure_company(odoo, notes)
+    taxes = ensure_taxes(odoo, company_id, vietnam, context, notes)
     Source = "oms.integration.source"
     vals = {
         "name": SOURCE_NAME,
         "active": True,
+        "company_id": company_id,
+        "warehouse_id": warehouse_id,
         "provider": "compatible",
         "mode": "both",
         "signing_secret": secret,
@@ -425,20 +798,46 @@ def setup_source(odoo, simulator, secret, poll_interval, rate_limit):
         "poll_interval": poll_interval,
         "partner_policy": "match_create",
         "product_policy": "match",
-        "pricelist_id": ensure_vnd_pricelist(odoo),
+        # The company's currency is VND, the orders' too: no pricelist.
+        "pricelist_id": False,
     }
-    found = odoo.call(
-        Source,
-        "search",
-        [("name", "=", SOURCE_NAME)],
-        limit=1,
-        context={"active_test": False},
+    vals.update(
+        _optional_source_vals(
+            odoo.call(Source, "fields_get", attributes=["type", "selection"])
+        )
     )
-    if found:
-        source_id = found[0]
-        odoo.call(Source, "write", [source_id], vals)
+    source_id = _find(odoo, Source, [("name", "=", SOURCE_NAME)], context)
+    existed = bool(source_id)
+    if existed:
+        [before] = odoo.call(
+            Source, "read", [source_id], fields=["company_id"], context=context
+        )
+        odoo.call(Source, "write", [source_id], vals, context=context)
+        if before["company_id"][0] != company_id:
+            # Moved from another company (a database of an earlier demo):
+            # what it had matched there (customers, warehouses, taxes) is not
+            # for this company; it is matched again. Products are shared.
+            Mapping = "oms.integration.mapping"
+            stale = odoo.call(
+                Mapping,
+                "search",
+                [("source_id", "=", source_id), ("kind", "not in", ["product", "uom"])],
+                context=context,
+            )
+            if stale:
+                odoo.call(Mapping, "unlink", stale, context=context)
+            notes.append(
+                f"Source moved from the company {before['company_id'][1]}: "
+                f"{len(stale)} of its mappings there dropped, matched again"
+            )
     else:
-        source_id = odoo.call(Source, "create", vals)
+        source_id = odoo.call(Source, "create", vals, context=context)
+    if vals.keys() >= OPTIONAL_SOURCE_VALUES.keys():
+        notes.append(
+            "Source settings: prices before tax, no tax for lines without a "
+            "rate, one sale order per warehouse"
+        )
+    ensure_mappings(odoo, source_id, taxes, context, notes)
     wizard_id = odoo.call(
         "oms.integration.consent.wizard",
         "create",
@@ -449,11 +848,17 @@ def setup_source(odoo, simulator, secret, poll_interval, rate_limit):
             "scope_outbound": True,
             "confirmed": True,
         },
+        context=context,
     )
-    odoo.call("oms.integration.consent.wizard", "action_confirm", [wizard_id])
-    odoo.call(Source, "action_activate", [source_id])
-    [source] = odoo.call(Source, "read", [source_id], fields=["webhook_key"])
-    return source_id, f"{odoo.url}/oms/webhook/{source['webhook_key']}", bool(found)
+    odoo.call(
+        "oms.integration.consent.wizard", "action_confirm", [wizard_id], context=context
+    )
+    odoo.call(Source, "action_activate", [source_id], context=context)
+    [source] = odoo.call(
+        Source, "read", [source_id], fields=["webhook_key"], context=context
+    )
+    webhook_url = f"{odoo.url}/oms/webhook/{source['webhook_key']}"
+    return source_id, webhook_url, existed, notes
 
 
 def connect(odoo, simulator, secret, args, report):
@@ -565,18 +970,24 @@ def main(argv=None):
             f"GET /orders, status callbacks POST {CALLBACK_PATH}"
         )
         odoo = OdooClient(args.odoo_url, args.db, args.login, args.password)
-        source_id, webhook_url, existed = connect(odoo, simulator, secret, args, report)
+        source_id, webhook_url, existed, notes = connect(
+            odoo, simulator, secret, args, report
+        )
+        for note in notes:
+            report(note)
         report(
             f"Source '{SOURCE_NAME}' (id {source_id}) "
-            f"{'updated' if existed else 'created'} in the database {args.db}: "
-            "new signing secret and API token, consent for webhooks, polling and "
-            "status callbacks, active. Its webhook: "
-            f"{odoo.url}/oms/webhook/<key>"
+            f"{'updated' if existed else 'created'} in the database {args.db}, "
+            f"company {COMPANY['name']}: new signing secret and API token, "
+            "consent for webhooks, polling and status callbacks, active. Its "
+            f"webhook: {odoo.url}/oms/webhook/<key>"
         )
         report(
-            f"A new order every {args.interval:g} s. Open a sale order of this "
-            "source in Odoo and confirm, deliver or cancel it: its status "
-            "callback is printed here (the cron sends it within a minute)."
+            f"A new order every {args.interval:g} s, with VAT on every line and "
+            "its total, which Odoo checks. Its sale orders are in the company "
+            f"{COMPANY['name']}: switch to it in Odoo (company menu, top right). "
+            "Confirm, deliver or cancel one: its status callback is printed "
+            "here (the cron sends it within a minute)."
         )
         demo = LiveDemo(simulator, report, webhook_url, secret, args.polling_every)
         for tick_number in itertools.count(1):
