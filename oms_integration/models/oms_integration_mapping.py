@@ -100,6 +100,14 @@ class OmsIntegrationMapping(models.Model):
                         kind=dict(const.MAPPING_KINDS)[mapping.kind].lower(),
                     )
                 )
+            if mapping.kind == "uom" and mapping.uom_id and mapping.packaging_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(value)s is either a unit of measure or a packaging, "
+                        "not both: clear one of them.",
+                        value=mapping.display_name,
+                    )
+                )
 
     # === CRUD METHODS === #
 
@@ -156,12 +164,16 @@ class OmsIntegrationMapping(models.Model):
         return self[field_name] if field_name else self.env["res.partner"]
 
     @api.model
-    def _oms_resolve(self, source, kind, external_code, external_name=None):
+    def _oms_resolve(
+        self, source, kind, external_code, external_name=None, record_unknown=True
+    ):
         """Return the Odoo record mapped to ``external_code``, or None.
 
         An unknown code is recorded as unmapped (so that it appears in the
-        Mapping Center). A known one is only read: resolving writes nothing,
-        so orders applied at once never conflict on a mapping row.
+        Mapping Center), unless ``record_unknown`` is false (a code that
+        may resolve another way, such as a tax rate). A known one is only
+        read: resolving writes nothing, so orders applied at once never
+        conflict on a mapping row.
         """
         external_code = (external_code or "").strip()
         if not external_code:
@@ -175,6 +187,8 @@ class OmsIntegrationMapping(models.Model):
             limit=1,
         )
         if not mapping:
+            if not record_unknown:
+                return None
             self.sudo().create(
                 {
                     "source_id": source.id,

@@ -239,13 +239,14 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         pricelist when in the order's currency, else a pricelist of the
         company in that currency. An order in the company's currency needs
         none (Odoo then prices in the company's currency, as when pricelists
-        are turned off). A code without a mapping is noted in the Mapping
-        Center and does not stop the order."""
+        are turned off). A code without a mapping does not stop the order
+        and is not added to the Mapping Center (a sales group need not be a
+        price list): map the codes that choose a pricelist."""
         currency_code = order.currency
         code = getattr(order, "pricelist_code", "")
         if code:
             pricelist = self.env["oms.integration.mapping"]._oms_resolve(
-                source, "pricelist", code
+                source, "pricelist", code, record_unknown=False
             )
             if pricelist and pricelist.currency_id.name == currency_code:
                 return pricelist

@@ -139,8 +139,10 @@ class OmsIntegrationOrderLines(models.AbstractModel):
         Tax = self.env["account.tax"]
         if line.tax_rate is None:
             return None if source.no_rate_tax_policy == "product" else Tax
+        # A rate found by its percentage needs no line in the Mapping Center:
+        # only a rate that resolves nowhere is noted there (as unmapped).
         tax = self.env["oms.integration.mapping"]._oms_resolve(
-            source, "tax", line.tax_rate
+            source, "tax", line.tax_rate, record_unknown=False
         )
         if tax:
             return tax

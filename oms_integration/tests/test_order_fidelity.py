@@ -5,6 +5,7 @@ discount and shipping lines, salesperson and pricelist."""
 import json
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import OmsIntegrationCommon
@@ -183,6 +184,16 @@ class TestOrderFidelity(OmsIntegrationCommon):
         self.assertEqual(event.state, "done", event.last_error)
         line = self._product_lines(self._order())
         self.assertEqual((line.product_uom_qty, line.price_unit), (5, 4000))
+
+    def test_a_unit_is_a_unit_of_measure_or_a_packaging_not_both(self):
+        mapping = self.Mapping.search(
+            [("source_id", "=", self.source.id), ("external_code", "=", "THUNG")]
+        )
+        self.assertEqual(mapping._oms_get_record(), self.water_case)
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            mapping.uom_id = self.unit
+        mapping.write({"packaging_id": False, "uom_id": self.dozen.id})
+        self.assertEqual(mapping._oms_get_record(), self.dozen)
 
     def test_a_unit_of_another_category_fails_with_a_hint(self):
         self._map(self.source, "uom", "KG", uom_id=self.kg.id)
@@ -389,6 +400,12 @@ class TestOrderFidelity(OmsIntegrationCommon):
         rated, unrated = self._product_lines(self._order())
         self.assertEqual(rated.tax_id, self.tax_8)
         self.assertFalse(unrated.tax_id, "no rate: no tax (the source's default)")
+        self.assertFalse(
+            self.Mapping.search(
+                [("source_id", "=", self.source.id), ("kind", "=", "tax")]
+            ),
+            "a rate found by its percentage is no unmapped code",
+        )
         # The source may say that a line without a rate takes the product's.
         self.source.no_rate_tax_policy = "product"
         self._apply(_payload("F-2", lines=lines))
@@ -486,3 +503,7 @@ class TestOrderFidelity(OmsIntegrationCommon):
         self.assertEqual(builder._oms_pricelist(self.source, order), wholesale)
         order.pricelist_code = "UNKNOWN"
         self.assertEqual(builder._oms_pricelist(self.source, order), self.pricelist)
+        self.assertFalse(
+            self.Mapping.search([("external_code", "=", "UNKNOWN")]),
+            "an unmapped price list code does not wait in the Mapping Center",
+        )
