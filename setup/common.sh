@@ -10,6 +10,8 @@ OMS_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/oms_integration"
 OMS_VENV="${OMS_VENV:-$OMS_CACHE/venv}"
 OMS_ODOO_DEFAULT="${OMS_ODOO_DEFAULT:-/opt/odoo-18.0}"
 OMS_ADDONS="oms_integration,oms_integration_mobiwork,oms_integration_cloudify"
+# The job queue bridge and OCA queue_job: tested in a database of their own.
+OMS_JOBS_ADDONS="oms_integration,queue_job,oms_integration_queue_job"
 OMS_KEY_FILE="${XDG_CONFIG_HOME:-$HOME/.config}/oms_integration/secret.key"
 PY="$OMS_VENV/bin/python"
 
@@ -74,7 +76,7 @@ ensure_venv() {
         mkdir -p "$(dirname "$OMS_VENV")"
         python3 -m venv "$OMS_VENV" || return 1
     fi
-    want="$(hash_of "$OMS_ROOT/setup/common.sh" "$OMS_ROOT/requirements.txt" "$OMS_ROOT/requirements-test.txt" ${odoo:+"$odoo/requirements.txt"})"
+    want="$(hash_of "$OMS_ROOT/setup/common.sh" "$OMS_ROOT/requirements.txt" "$OMS_ROOT/requirements-test.txt" ${odoo:+"$odoo/requirements.txt" "$OMS_ROOT/requirements-odoo.txt"})"
     stamp="$OMS_VENV/.oms-requirements-${want}"
     [ -f "$stamp" ] && return 0
     say "Installing Python requirements into $OMS_VENV"
@@ -91,6 +93,11 @@ ensure_venv() {
             "psycopg2-binary==2.9.9" "cbor2==5.6.5" "zope.interface<6" "zope.event<5" || return 1
     fi
     "$PY" -m pip install --quiet -r "$OMS_ROOT/requirements.txt" -r "$OMS_ROOT/requirements-test.txt" || return 1
+    if [ -n "$odoo" ]; then
+        # OCA addons (queue_job): their only dependency is Odoo, which is the
+        # source tree here, hence --no-deps.
+        "$PY" -m pip install --quiet --no-deps -r "$OMS_ROOT/requirements-odoo.txt" || return 1
+    fi
     # One stamp per set of requirements (with or without Odoo's): switching
     # between the two does not reinstall.
     touch "$stamp"

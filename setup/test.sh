@@ -59,6 +59,35 @@ else
         [ "$odoo_rc" = 5 ] && odoo_rc=0
         odoo_summary="$(summary "$OMS_CACHE/odoo-tests.log") (Odoo 18.0 at $ODOO, database $DB)"
 
+        # The job queue bridge, in a database of its own where OCA queue_job
+        # is installed (the suites above ran without it).
+        JOBS_DB="${DB}_jobs"
+        JOBS_CONF="$(write_odoo_conf "$ODOO" "odoo-$JOBS_DB" "${OMS_TEST_JOBS_HTTP_PORT:-8179}")"
+        JOBS_LOG="$OMS_CACHE/install-$JOBS_DB.log"
+        say "Installing oms_integration_queue_job (with queue_job) into a new database $JOBS_DB"
+        dropdb --if-exists "$JOBS_DB" >/dev/null
+        rm -f "$JOBS_LOG"
+        "$PY" "$ODOO/odoo-bin" -c "$JOBS_CONF" -d "$JOBS_DB" -i "$OMS_JOBS_ADDONS" \
+            --stop-after-init --log-level=info --logfile="$JOBS_LOG"
+        jobs_install_rc=$?
+        problems="$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$JOBS_LOG";
+                    grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ WARNING [^ ]+ (odoo\.addons\.oms_integration|[^ ]+: .*oms[._]integration)' "$JOBS_LOG")"
+        if [ "$jobs_install_rc" != 0 ] || [ -n "$problems" ]; then
+            printf '%s\n' "$problems"
+            tail -n 25 "$JOBS_LOG"
+            odoo_rc=1
+            odoo_summary="$odoo_summary; FAILED: installing the job queue bridge into $JOBS_DB (see $JOBS_LOG)"
+        else
+            say "Job queue bridge suite (pytest-odoo) on $JOBS_DB"
+            PYTHONPATH="$ODOO${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m pytest -p no:cacheprovider \
+                --rootdir="$OMS_ROOT" --odoo-database="$JOBS_DB" --odoo-config="$JOBS_CONF" --odoo-http \
+                oms_integration_queue_job/tests 2>&1 | tee "$OMS_CACHE/jobs-tests.log"
+            jobs_rc=${PIPESTATUS[0]}
+            [ "$jobs_rc" = 5 ] && jobs_rc=0
+            [ "$jobs_rc" = 0 ] || odoo_rc=$jobs_rc
+            jobs_summary="$(summary "$OMS_CACHE/jobs-tests.log")"
+        fi
+
         say "End-to-end suite (tests/e2e: Odoo with 2 workers on $DB)"
         OMS_ODOO_SRC="$ODOO" OMS_ODOO_CONF="$CONF" OMS_E2E_DB="$DB" \
             "$PY" -m pytest -p no:odoo -p no:cacheprovider tests/e2e 2>&1 | tee "$OMS_CACHE/e2e-tests.log"
@@ -74,9 +103,11 @@ rm -f "$OMS_CACHE"/*-tests.log.last
 printf '%s\n' "$plain_summary" > "$OMS_CACHE/no-odoo-tests.log.last"
 [ -n "$ODOO" ] && printf '%s\n' "$odoo_summary" | sed 's/(Odoo 18.0 at.*//' > "$OMS_CACHE/odoo-tests.log.last"
 [ -n "${e2e_summary:-}" ] && printf '%s\n' "$e2e_summary" > "$OMS_CACHE/e2e-tests.log.last"
+[ -n "${jobs_summary:-}" ] && printf '%s\n' "$jobs_summary" > "$OMS_CACHE/jobs-tests.log.last"
 echo
 echo "No-Odoo suite: ${plain_summary:-no summary (exit code $plain_rc)}"
 echo "Odoo suite:    $odoo_summary"
+[ -n "$ODOO" ] && echo "Job queue:     ${jobs_summary:-NOT RUN (its installation failed)} (database ${JOBS_DB:-})"
 [ -n "$ODOO" ] && echo "E2E suite:     ${e2e_summary:-NOT RUN (the Odoo suite failed first)}"
 echo "Total: $(count passed) passed, $(( $(count failed) + $(count error) )) failed"
 [ "$plain_rc" = 0 ] && [ "$odoo_rc" = 0 ]

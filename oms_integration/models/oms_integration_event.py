@@ -562,12 +562,13 @@ class OmsIntegrationEvent(models.Model):
             return const.DEFAULT_LEASE_SECONDS
 
     @api.model
-    def _oms_ready_query(self, direction, now, ready):
+    def _oms_ready_query(self, direction, now, ready, event_ids=None):
         """The events of ``direction`` ready to work on: ``due`` (pending or
         failed, their time has come) or ``expired`` (processing, lease run
         out), whose order has no earlier event still to do (one order's
         events are worked in the order received), and, outbound, whose
-        source's circuit is not open."""
+        source's circuit is not open. ``event_ids``: only among those (an
+        engine that runs events one by one, such as queue jobs)."""
         condition = {
             "due": SQL(
                 "event.state IN ('pending', 'failed') AND event.next_attempt_at <= %s",
@@ -577,6 +578,10 @@ class OmsIntegrationEvent(models.Model):
                 "event.state = 'processing' AND event.lease_until < %s", now
             ),
         }[ready]
+        if event_ids is not None:
+            condition = SQL(
+                "%s AND event.id IN %s", condition, tuple(event_ids) or (0,)
+            )
         return SQL(
             """
             SELECT event.id
@@ -620,7 +625,7 @@ class OmsIntegrationEvent(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _oms_claim(self, direction, limit):
+    def _oms_claim(self, direction, limit, event_ids=None):
         """Lease due events of ``direction`` to this worker, at most
         ``limit``, in the order they are due.
 
@@ -629,10 +634,11 @@ class OmsIntegrationEvent(models.Model):
         a batch with it again, and only it reaches the dead-letter queue
         ("lease expired") once out of attempts. Rows are locked with
         ``FOR UPDATE SKIP LOCKED``: workers claiming at once never take the
-        same event, nor wait for each other."""
+        same event, nor wait for each other. ``event_ids``: only among
+        those."""
         self.flush_model()
         now = fields.Datetime.now()
-        expired = self._oms_claim_expired(direction, now)
+        expired = self._oms_claim_expired(direction, now, event_ids)
         if expired:
             return expired
         lease_until = now + timedelta(seconds=self._oms_lease_seconds())
@@ -654,7 +660,7 @@ class OmsIntegrationEvent(models.Model):
                  WHERE event.id = due.id
              RETURNING event.id, event.next_attempt_at
                 """,
-                ready=self._oms_ready_query(direction, now, "due"),
+                ready=self._oms_ready_query(direction, now, "due", event_ids),
                 limit=limit,
                 now=now,
                 lease_until=lease_until,
@@ -673,7 +679,7 @@ class OmsIntegrationEvent(models.Model):
         return events
 
     @api.model
-    def _oms_claim_expired(self, direction, now):
+    def _oms_claim_expired(self, direction, now, event_ids=None):
         """One event of ``direction`` whose lease expired, claimed alone; one
         out of attempts goes to the dead-letter queue instead."""
         while True:
@@ -682,7 +688,7 @@ class OmsIntegrationEvent(models.Model):
                 SQL(
                     "%s ORDER BY event.lease_until LIMIT 1 "
                     "FOR UPDATE OF event SKIP LOCKED",
-                    self._oms_ready_query(direction, now, "expired"),
+                    self._oms_ready_query(direction, now, "expired", event_ids),
                 ),
                 log_exceptions=False,
             )

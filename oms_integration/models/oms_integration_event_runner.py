@@ -100,15 +100,16 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
         return min(budget, limit / 2) if limit > 0 else budget
 
     @api.model
-    def _oms_claim_committed(self, direction, limit):
+    def _oms_claim_committed(self, direction, limit, event_ids=None):
         """``_oms_claim`` in a transaction of its own, committed: the lease
         must be visible to the other workers before the work starts. A claim
-        that collides with another worker's is tried again."""
+        that collides with another worker's is tried again. ``event_ids``:
+        only among those."""
         cr = self.env.cr
         for attempt in range(5):
             cr.commit()  # pylint: disable=invalid-commit
             try:
-                events = self._oms_claim(direction, limit)
+                events = self._oms_claim(direction, limit, event_ids)
                 cr.commit()  # pylint: disable=invalid-commit
                 return events
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
