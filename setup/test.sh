@@ -90,6 +90,7 @@ else
 
         say "End-to-end suite (tests/e2e: Odoo with 2 workers on $DB)"
         OMS_ODOO_SRC="$ODOO" OMS_ODOO_CONF="$CONF" OMS_E2E_DB="$DB" \
+            OMS_E2E_JOBS_DB="${jobs_rc:+$JOBS_DB}" OMS_ODOO_JOBS_CONF="${jobs_rc:+$JOBS_CONF}" \
             "$PY" -m pytest -p no:odoo -p no:cacheprovider tests/e2e 2>&1 | tee "$OMS_CACHE/e2e-tests.log"
         e2e_rc=${PIPESTATUS[0]}
         [ "$e2e_rc" = 5 ] && e2e_rc=0

@@ -7,6 +7,7 @@ has just tested (the addons and demo data installed), with:
 """
 
 import configparser
+import contextlib
 import os
 import signal
 import socket
@@ -57,37 +58,38 @@ def database(odoo):
     return psycopg2.connect(dbname=odoo.db, **options)
 
 
-@pytest.fixture(scope="session")
-def odoo_server(tmp_path_factory):
-    missing = [name for name in REQUIRED if not os.environ.get(name)]
+def _require(*names):
+    missing = [name for name in names if not os.environ.get(name)]
     if missing:
         pytest.fail(
             "The end-to-end tests need a real Odoo: run them through "
             f"setup/test.sh (missing {', '.join(missing)})."
         )
+
+
+@contextlib.contextmanager
+def running_odoo(tmp_path_factory, db, conf, options, env=None):
+    """An Odoo server on ``db`` with ``options``, its own process group (the
+    workers go with the master at the end); yields an ``OdooServer``."""
     port = _free_port()
-    db = os.environ["OMS_E2E_DB"]
     log = tmp_path_factory.mktemp("odoo") / "odoo.log"
     command = [
         sys.executable,
         os.path.join(os.environ["OMS_ODOO_SRC"], "odoo-bin"),
         "-c",
-        os.environ["OMS_ODOO_CONF"],
+        conf,
         "-d",
         db,
         f"--db-filter=^{db}$",
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
-        "--workers=2",
-        # Odoo's default: two cron threads, so two runners work one backlog.
-        "--max-cron-threads=2",
-        "--limit-time-real=120",
-        # The webhook route answers 503 even while the database is down.
-        "--load=base,web,oms_integration",
+        *options,
         f"--logfile={log}",
     ]
-    # Its own process group: the workers go with the master at the end.
-    process = subprocess.Popen(command, start_new_session=True)
+    environ = dict(os.environ, **(env or {}))
+    for key, value in list(environ.items()):
+        environ[key] = value.replace("{port}", str(port))
+    process = subprocess.Popen(command, start_new_session=True, env=environ)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -116,3 +118,51 @@ def odoo_server(tmp_path_factory):
             except ProcessLookupError:
                 break
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def odoo_server(tmp_path_factory):
+    _require(*REQUIRED)
+    options = [
+        "--workers=2",
+        # Odoo's default: two cron threads, so two runners work one backlog.
+        "--max-cron-threads=2",
+        "--limit-time-real=120",
+        # The webhook route answers 503 even while the database is down.
+        "--load=base,web,oms_integration",
+    ]
+    with running_odoo(
+        tmp_path_factory,
+        os.environ["OMS_E2E_DB"],
+        os.environ["OMS_ODOO_CONF"],
+        options,
+    ) as odoo:
+        yield odoo
+
+
+@pytest.fixture(scope="module")
+def odoo_jobs_server(tmp_path_factory):
+    """A server on the job queue bridge's database: queue_job loaded
+    server-wide (its job runner in the master process), two workers, the
+    channels' capacities from the environment as queue_job reads them."""
+    _require("OMS_ODOO_SRC", "OMS_E2E_JOBS_DB", "OMS_ODOO_JOBS_CONF")
+    options = [
+        "--workers=2",
+        # The backstop and queue_job's own scheduled actions.
+        "--max-cron-threads=1",
+        "--limit-time-real=120",
+        "--load=base,web,queue_job,oms_integration",
+    ]
+    env = {
+        "ODOO_QUEUE_JOB_CHANNELS": "root:2,root.oms.inbound:2,root.oms.outbound:1",
+        "ODOO_QUEUE_JOB_HOST": "127.0.0.1",
+        "ODOO_QUEUE_JOB_PORT": "{port}",
+    }
+    with running_odoo(
+        tmp_path_factory,
+        os.environ["OMS_E2E_JOBS_DB"],
+        os.environ["OMS_ODOO_JOBS_CONF"],
+        options,
+        env,
+    ) as odoo:
+        yield odoo

@@ -1,0 +1,110 @@
+"""The queue as OCA queue jobs on a real server: queue_job's job runner in
+the master process dispatching to two HTTP workers, channel
+``root.oms.inbound`` of capacity 2. A backlog of orders (some with several
+versions) drains with one sale order per external order, every version
+applied in order and once; then uninstalling the bridge hands the queue back
+to the cron runners with nothing lost."""
+
+import concurrent.futures
+import time
+
+import pytest
+from test_concurrent_deliveries import _make_source
+from test_runners import _deliver, _order
+
+ORDERS = 24
+# One order in four gets a second and a third version, sent after the first.
+VERSIONS = {f"QJ-{n}": 3 if n % 4 == 0 else 1 for n in range(ORDERS)}
+
+
+def _wait_until_done(odoo, source_id, expected, timeout=240):
+    deadline = time.monotonic() + timeout
+    while True:
+        events = odoo.call(
+            "oms.integration.event",
+            "search_read",
+            [("source_id", "=", source_id)],
+            fields=["state", "attempts", "external_order_id", "last_error"],
+        )
+        done = [e for e in events if e["state"] == "done"]
+        if len(done) == expected:
+            return events
+        stuck = [e for e in events if e["state"] in ("dead", "failed")]
+        assert not stuck, stuck
+        if time.monotonic() > deadline:
+            states = sorted({e["state"] for e in events})
+            pytest.fail(f"{len(done)}/{expected} events done, states {states}")
+        time.sleep(1)
+
+
+def _check_orders(odoo, source_id, versions):
+    orders = odoo.call(
+        "sale.order",
+        "search_read",
+        [("oms_source_id", "=", source_id)],
+        fields=["oms_external_id", "oms_updated_at", "order_line"],
+    )
+    by_id = {}
+    for order in orders:
+        assert order["oms_external_id"] not in by_id, "a duplicate sale order"
+        by_id[order["oms_external_id"]] = order
+    assert set(by_id) == set(versions)
+    for external_id, count in versions.items():
+        # Version v is dated 09:(30 + v): the last one applied is the last.
+        minute = 30 + count - 1
+        assert by_id[external_id]["oms_updated_at"].endswith(f"09:{minute}:00")
+    return by_id
+
+
+def test_a_backlog_drains_through_queue_jobs_then_the_cron_takes_over(
+    odoo_jobs_server,
+):
+    odoo = odoo_jobs_server
+    [module] = odoo.call(
+        "ir.module.module",
+        "search_read",
+        [("name", "=", "oms_integration_queue_job")],
+        fields=["state"],
+    )
+    assert module["state"] == "installed"
+    source_id, key = _make_source(odoo, "E2E queue jobs")
+    url = f"{odoo.url}/oms/webhook/{key}"
+
+    # The first versions from four clients at once, then the later ones.
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(
+                lambda n: _deliver(url, _order(f"QJ-{n}"), f"qj-{n}-0"),
+                range(ORDERS),
+            )
+        )
+    for external_id, count in VERSIONS.items():
+        for version in range(1, count):
+            _deliver(
+                url,
+                _order(external_id, version, quantity=version + 1),
+                f"{external_id}-{version}",
+            )
+    expected = sum(VERSIONS.values())
+    events = _wait_until_done(odoo, source_id, expected)
+    assert all(e["attempts"] == 1 for e in events), "each applied once"
+    _check_orders(odoo, source_id, VERSIONS)
+
+    # queue_job ran them: every event's job is done, on the inbound channel.
+    jobs = odoo.call(
+        "queue.job",
+        "search_read",
+        [("model_name", "=", "oms.integration.event")],
+        fields=["state", "channel"],
+    )
+    assert len(jobs) >= expected
+    assert {job["channel"] for job in jobs} == {"root.oms.inbound"}
+    assert {job["state"] for job in jobs} == {"done"}, jobs
+
+    # Uninstalled, the bridge hands the queue back to the cron runners.
+    odoo.call("ir.module.module", "button_immediate_uninstall", [module["id"]])
+    more = {f"QJ-AFTER-{n}": 1 for n in range(4)}
+    for external_id in more:
+        _deliver(url, _order(external_id), f"{external_id}-0")
+    _wait_until_done(odoo, source_id, expected + len(more), timeout=180)
+    _check_orders(odoo, source_id, dict(VERSIONS, **more))
