@@ -31,9 +31,11 @@ from bench_common import (
 class OdooServer:
     """``odoo-bin --workers=2 --max-cron-threads=N`` in its own process group."""
 
-    def __init__(self, args, cron_threads=0):
+    def __init__(self, args, cron_threads=0, load=None):
         self.args = args
         self.cron_threads = cron_threads
+        # Server-wide modules (``--load``), Odoo's default when None.
+        self.load = load
         self.url = f"http://127.0.0.1:{args.http_port}"
         self.log_file = CACHE / f"bench-server-{args.db}.log"
         self.process = None
@@ -61,6 +63,8 @@ class OdooServer:
             f"--max-cron-threads={self.cron_threads}",
             f"--logfile={self.log_file}",
         ]
+        if self.load:
+            command.append(f"--load={self.load}")
         log(
             f"Starting Odoo with 2 workers and {self.cron_threads} cron workers "
             f"on {self.url} (log in {self.log_file})"

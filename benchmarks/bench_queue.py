@@ -653,7 +653,91 @@ def phase_latency(ctx, params):
     }
 
 
+# --- Job queue (oms_integration_queue_job) ----------------------------------
+
+
+def phase_jobs_backlog(ctx, params):
+    """Store a backlog as the webhook does (with the bridge installed, each
+    due event gets its queue job), while no server runs: the jobs wait."""
+    with ctx.registry.cursor() as cr:
+        env = ctx.env(cr)
+        source = bench_records(env)[0]
+        documents = backlog_documents(
+            params["prefix"], params["orders"], params["currency"]
+        )
+        accept_deliveries(env, source, documents)
+        cr.execute(
+            "SELECT count(*) FROM queue_job WHERE state = 'pending' "
+            "AND model_name = 'oms.integration.event'"
+        )
+        return {
+            "events": len(documents),
+            "jobs_pending": cr.fetchone()[0],
+            # What the check compares the sale orders with.
+            "versions": [
+                [order_id, version, document["order"]["updated_at"]]
+                for order_id, version, document in documents
+            ],
+        }
+
+
+def phase_jobs_check(ctx, params):
+    """Wait until the backlog of ``prefix`` is worked (at most ``timeout``
+    seconds), then return what it left (``check_backlog``) and how long the
+    job queue took: from the first job of the backlog started to the last
+    one done (queue_job's own timestamps)."""
+    prefix = params["prefix"]
+    deadline = time.monotonic() + params["timeout"]
+    with ctx.registry.cursor() as cr:
+        env = ctx.env(cr)
+        source = bench_records(env)[0]
+        while True:
+            cr.commit()  # pylint: disable=invalid-commit - a new snapshot
+            states = event_states(cr, prefix)
+            open_count = sum(
+                count
+                for state, (count, _e) in states.items()
+                if state in ("pending", "processing")
+            )
+            if not open_count or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        cr.execute(
+            """
+            SELECT extract(epoch FROM min(job.date_started)),
+                   extract(epoch FROM max(job.date_done)),
+                   count(*),
+                   count(*) FILTER (WHERE job.state = 'failed')
+              FROM queue_job job
+             WHERE job.model_name = 'oms.integration.event'
+               AND job.date_created >= to_timestamp(%s) AT TIME ZONE 'UTC'
+            """,
+            [params["since"]],
+        )
+        first, last, jobs, failed_jobs = cr.fetchone()
+        documents = [
+            (order_id, version, {"order": {"updated_at": updated_at}})
+            for order_id, version, updated_at in params["versions"]
+        ]
+        cr.execute(
+            "SELECT count(*) FROM oms_integration_event "
+            "WHERE external_order_id LIKE %s AND attempts > 1",
+            [prefix + "-%"],
+        )
+        retried = cr.fetchone()[0]
+        return dict(
+            check_backlog(cr, source, prefix, documents),
+            events=len(documents),
+            seconds=float(last - first) if first and last else None,
+            jobs=jobs,
+            failed_jobs=failed_jobs,
+            retried=retried,
+        )
+
+
 PHASES = {
+    "jobs_backlog": phase_jobs_backlog,
+    "jobs_check": phase_jobs_check,
     "setup": phase_setup,
     "reset": phase_reset,
     "processing": phase_processing,

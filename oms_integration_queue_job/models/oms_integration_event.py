@@ -27,16 +27,25 @@ class OmsIntegrationEvent(models.Model):
 
     _inherit = "oms.integration.event"
 
-    oms_job_id = fields.Many2one(
+    # No column of ours on the event: writing one from the job that enqueues
+    # the next event would collide with that event's claim by another job.
+    # The job names its event (its "records"), and its identity key says
+    # which event and attempt it runs: "oms-event-<id>-<attempt>[-<mark>]".
+    oms_job_ids = fields.Many2many(
         "queue.job",
-        string="Job",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        ondelete="set null",
+        string="Jobs",
+        compute="_compute_oms_job_ids",
         groups="queue_job.group_queue_job_manager",
-        help="The queue job enqueued last for this event.",
+        help="The queue jobs enqueued for this event, newest first.",
     )
+
+    def _compute_oms_job_ids(self):
+        Job = self.env["queue.job"].sudo()
+        for event in self:
+            event.oms_job_ids = Job.search(
+                [("identity_key", "=like", f"oms-event-{event.id}-%")],
+                order="id desc",
+            )
 
     # === THE CRON RUNNERS STAND DOWN === #
 
@@ -66,15 +75,18 @@ class OmsIntegrationEvent(models.Model):
         self, direction, ready="due", limit=ENQUEUE_LIMIT, backstop=False
     ):
         """Enqueue a job for the events of ``direction`` ready to run (``due``,
-        or ``expired``: their worker died) that have no live job: none, or
-        one finished, failed, cancelled, or enqueued or started longer ago
-        than a lease (stranded: a job runner restarted, a worker killed)."""
+        or ``expired``: their worker died) that have no live job for their
+        current attempt: waiting, or enqueued or started less than a lease
+        ago (longer: stranded, a job runner restarted, a worker killed)."""
         self.flush_model()
         self.env["queue.job"].flush_model(
-            ["state", "date_created", "date_enqueued", "date_started"]
+            ["state", "identity_key", "date_enqueued", "date_started"]
         )
         now = fields.Datetime.now()
         stale = now - timedelta(seconds=self._oms_lease_seconds())
+        # A live job of the event's current attempt: waiting, or handed to a
+        # worker less than a lease ago (queue_job's partial index on the
+        # identity key of waiting jobs serves the look-up).
         self.env.cr.execute(
             SQL(
                 """
@@ -84,12 +96,21 @@ class OmsIntegrationEvent(models.Model):
                    AND NOT EXISTS (
                         SELECT 1
                           FROM queue_job job
-                         WHERE job.id = event.oms_job_id
-                           AND (job.state IN ('wait_dependencies', 'pending')
-                                OR (job.state IN ('enqueued', 'started')
-                                    AND COALESCE(job.date_started,
-                                                 job.date_enqueued,
-                                                 job.date_created) > %(stale)s))
+                         WHERE job.identity_key = 'oms-event-' || event.id || '-'
+                                                  || COALESCE(event.attempts, 0)
+                           AND job.state IN ('wait_dependencies', 'pending',
+                                             'enqueued')
+                           AND (job.state != 'enqueued'
+                                OR job.date_enqueued > %(stale)s)
+                   )
+                   -- Started, not claimed yet: that job will claim it.
+                   AND NOT EXISTS (
+                        SELECT 1
+                          FROM queue_job job
+                         WHERE job.state = 'started'
+                           AND job.identity_key = 'oms-event-' || event.id || '-'
+                                                  || COALESCE(event.attempts, 0)
+                           AND job.date_started > %(stale)s
                    )
                  ORDER BY event.next_attempt_at, event.id
                  LIMIT %(limit)s
@@ -111,7 +132,7 @@ class OmsIntegrationEvent(models.Model):
         enqueue of the same attempt a no-op while the first waits; the claim
         makes any duplicate harmless anyway."""
         for event in self:
-            job = event.with_delay(
+            event.with_delay(
                 channel=CHANNELS[event.direction],
                 eta=eta,
                 identity_key=f"oms-event-{event.id}-{event.attempts}{suffix}",
@@ -122,9 +143,6 @@ class OmsIntegrationEvent(models.Model):
                     order=event.external_order_id or "-",
                 ),
             )._oms_job_run()
-            record = job if isinstance(job, models.BaseModel) else job.db_record()
-            if record and record != event.sudo().oms_job_id:
-                event.sudo().with_context(tracking_disable=True).oms_job_id = record
 
     def _oms_enqueue_retry(self):
         """A job at the retry time of the events rescheduled for later."""

@@ -120,7 +120,7 @@ class TestQueueJobEngine(OmsIntegrationCommon):
         self.assertEqual(len(job), 1)
         self.assertEqual(job.channel, "root.oms.inbound")
         self.assertEqual(job.identity_key, f"oms-event-{event.id}-0")
-        self.assertEqual(event.oms_job_id, job)
+        self.assertEqual(event.oms_job_ids, job, "the event names its job")
         self.assertEqual(job.records, event, "the job's Related opens the event")
         self.assertEqual(self._perform_jobs(), 1)
         self.assertEqual(event.state, "done", event.last_error)
