@@ -102,7 +102,9 @@ def running_odoo(tmp_path_factory, db, conf, options, env=None):
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"Odoo did not start; see {log}")
             time.sleep(0.5)
-        yield OdooServer(url, db)
+        server = OdooServer(url, db)
+        server.pid = process.pid  # the master: its children are the workers
+        yield server
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

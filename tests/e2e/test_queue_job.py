@@ -6,6 +6,9 @@ applied in order and once; then uninstalling the bridge hands the queue back
 to the cron runners with nothing lost."""
 
 import concurrent.futures
+import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -54,6 +57,58 @@ def _check_orders(odoo, source_id, versions):
         minute = 30 + count - 1
         assert by_id[external_id]["oms_updated_at"].endswith(f"09:{minute}:00")
     return by_id
+
+
+def _workers(master_pid):
+    """The master's children: HTTP workers, cron worker, job runner."""
+    found = subprocess.run(
+        ["pgrep", "-P", str(master_pid)], capture_output=True, text=True, check=False
+    )
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def test_a_backlog_drains_by_itself_after_every_worker_is_killed(odoo_jobs_server):
+    """kill -9 of every worker in the middle of a backlog: the jobs they were
+    running stay "started" (queue_job's known failure), their events
+    "processing" with a lease. Once the lease ends, the backstop scheduled
+    action (every 2 minutes, on its own) enqueues them again: every order
+    ends applied once."""
+    odoo = odoo_jobs_server
+    odoo.call("ir.config_parameter", "set_param", "oms_integration.lease_seconds", "20")
+    source_id, key = _make_source(odoo, "E2E queue jobs, workers killed")
+    url = f"{odoo.url}/oms/webhook/{key}"
+    count = 30
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(
+                lambda n: _deliver(url, _order(f"QK-{n}"), f"qk-{n}-0"),
+                range(count),
+            )
+        )
+    # In the middle of it: some done, some not.
+    deadline = time.monotonic() + 60
+    while True:
+        states = [
+            e["state"]
+            for e in odoo.call(
+                "oms.integration.event",
+                "search_read",
+                [("source_id", "=", source_id)],
+                fields=["state"],
+            )
+        ]
+        if states.count("done") >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert states.count("done") < count, "the backlog drained before the kill"
+    killed = _workers(odoo.pid)
+    assert len(killed) >= 3, killed
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    # The master starts new workers; nobody touches anything else.
+    events = _wait_until_done(odoo, source_id, count, timeout=300)
+    assert len(events) == count
+    _check_orders(odoo, source_id, {f"QK-{n}": 1 for n in range(count)})
 
 
 def test_a_backlog_drains_through_queue_jobs_then_the_cron_takes_over(
