@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 
+from odoo.addons.oms_integration.lib.simulator import ProviderSimulator
 from odoo.addons.oms_integration.tests.common import OmsIntegrationCommon
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job
@@ -247,15 +248,17 @@ class TestQueueJobEngine(OmsIntegrationCommon):
         self._perform_jobs()
         self.assertEqual(event.state, "done", event.last_error)
 
-    def test_status_callbacks_run_on_the_outbound_channel(self):
-        source = self.job_source
-        source.write(
-            {
-                "callback_url": "https://provider.example.com/status",
-                "outbound_enabled": True,
-            }
+    def test_status_callbacks_are_sent_by_jobs_in_order(self):
+        simulator = ProviderSimulator().start()
+        self.addCleanup(simulator.stop)
+        source = self._create_active_source(
+            scopes=("inbound", "outbound"),
+            name="Jobs status shop",
+            outbound_enabled=True,
+            callback_url=f"{simulator.url}/status",
+            rate_limit=0,
         )
-        source._oms_give_consent(["inbound", "outbound"])
+        self.product.is_storable = False  # always ready to deliver
         order = self._create_order()
         order.write({"oms_source_id": source.id, "oms_external_id": "J-OUT"})
         order.action_confirm()
@@ -263,14 +266,21 @@ class TestQueueJobEngine(OmsIntegrationCommon):
             [("source_id", "=", source.id), ("direction", "=", "outbound")],
             order="id",
         )
-        # approved, then processing (its delivery is ready): the first runs
-        # first, the second waits for it (one order's statuses in order).
+        # approved, then processing (its delivery is ready): only the first
+        # has a job; the second waits for it (one order's statuses in order).
         self.assertEqual(outbound.mapped("status"), ["approved", "processing"])
-        outbound = outbound[0]
-        self.assertEqual(
-            self._jobs().filtered(lambda j: j.records == outbound).channel,
-            "root.oms.outbound",
-        )
+        jobs = self._jobs("pending")
+        self.assertEqual(self._events_of(jobs), outbound[0])
+        self.assertEqual(jobs.channel, "root.oms.outbound")
+        self._perform_jobs()
+        self._perform_jobs()
+        self.assertEqual(outbound.mapped("state"), ["done", "done"])
+        sent = [
+            json.loads(callback["body"])["status"] for callback in simulator.callbacks
+        ]
+        self.assertEqual(sent, ["approved", "processing"])
+        self._send_statuses()
+        self.assertEqual(len(simulator.callbacks), 2, "the cron sent nothing more")
 
     def test_the_payload_is_stored_once_whatever_the_engine(self):
         event = self._deliver(_payload())
