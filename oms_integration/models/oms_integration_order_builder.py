@@ -350,8 +350,8 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             sale_order.write(
                 {
                     "order_line": [
-                        fields.Command.create(vals)
-                        for vals in self.env[
+                        fields.Command.create(line_vals)
+                        for line_vals in self.env[
                             "oms.integration.order.lines"
                         ]._oms_discount_line_vals(source, sale_order, discount)
                     ]
