@@ -116,10 +116,10 @@ def run_phase(args, phase, **params):
         return json.loads(result_file.read_text())
 
 
-def install(args):
+def install(args, addons=ADDONS_TO_INSTALL):
     log_file = CACHE / f"bench-install-{args.db}.log"
     log_file.unlink(missing_ok=True)
-    log(f"Installing {ADDONS_TO_INSTALL} into {args.db} (log in {log_file})")
+    log(f"Installing {addons} into {args.db} (log in {log_file})")
     command = [
         sys.executable,
         os.path.join(args.odoo, "odoo-bin"),
@@ -129,7 +129,7 @@ def install(args):
         args.db,
         f"--addons-path={addons_path(args.odoo, args.config)}",
         "-i",
-        ADDONS_TO_INSTALL,
+        addons,
         "--without-demo=all",
         "--stop-after-init",
         "--log-level=warn",

@@ -25,14 +25,13 @@ could not run.
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
-from bench_common import CACHE, addons_path, load_signatures, log, percentile
+from bench_common import CACHE, load_signatures, log, percentile
 from bench_common import verdict as _verdict
 from bench_http import OdooServer, bench_latency
-from bench_inbound import run_phase
+from bench_inbound import install, run_phase
 
 ADDONS = "oms_integration,oms_bench,queue_job,oms_integration_queue_job"
 TARGETS = {"throughput": 1.5, "latency_p95": 2.0}
@@ -57,29 +56,6 @@ class JobsServer(OdooServer):
             ODOO_QUEUE_JOB_PORT=str(self.args.http_port),
         )
         return super().__enter__()
-
-
-def install(args):
-    log_file = CACHE / f"bench-install-{args.db}.log"
-    log_file.unlink(missing_ok=True)
-    log(f"Installing {ADDONS} into {args.db} (log in {log_file})")
-    command = [
-        sys.executable,
-        os.path.join(args.odoo, "odoo-bin"),
-        "-c",
-        args.config,
-        "-d",
-        args.db,
-        f"--addons-path={addons_path(args.odoo, args.config)}",
-        "-i",
-        ADDONS,
-        "--without-demo=all",
-        "--stop-after-init",
-        "--log-level=warn",
-        f"--logfile={log_file}",
-    ]
-    if subprocess.run(command, check=False).returncode != 0:
-        raise RuntimeError(f"installing the addons failed, see {log_file}")
 
 
 def one_round(args, setup, prefix, orders, capacity):
@@ -120,7 +96,7 @@ def main(args):
         f"average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     if not args.skip_install:
-        install(args)
+        install(args, ADDONS)
     secret = load_signatures().new_standard_webhooks_secret()
     setup = dict(run_phase(args, "setup", secret=secret), secret=secret)
     run_id = time.strftime("%H%M%S")

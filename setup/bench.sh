@@ -4,7 +4,8 @@
 # Options go to the driver, benchmarks/bench_inbound.py: --quick,
 # --only webhook,latency,processing,parallel,scale,memory,callbacks,outage,
 # --skip-install (reuse the database of an earlier run), ...
-# Knobs: OMS_BENCH_DB, OMS_BENCH_HTTP_PORT.
+# Knobs: OMS_BENCH_DB, OMS_BENCH_HTTP_PORT, OMS_BENCH_DRIVER (the script in
+# benchmarks/ to run; setup/bench_jobs.sh sets it).
 # Exit status: 0 every figure met its target, 1 one missed it, 2 could not run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -31,6 +32,6 @@ case " $* " in
         createdb "$DB" ;;
 esac
 set +e
-"$PY" "$OMS_ROOT/benchmarks/bench_inbound.py" --odoo "$ODOO" --config "$CONF" \
+"$PY" "$OMS_ROOT/benchmarks/${OMS_BENCH_DRIVER:-bench_inbound.py}" --odoo "$ODOO" --config "$CONF" \
     --db "$DB" --http-port "$PORT" "$@" 2>&1 | tee "$OMS_CACHE/bench-$DB.txt"
 exit "${PIPESTATUS[0]}"
