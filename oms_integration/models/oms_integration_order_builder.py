@@ -128,6 +128,12 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 hint=hint,
                 unmapped=missing,
             )
+        if advice:
+            # Mapped, but not usable as mapped (a unit for another product).
+            raise OmsProcessingError(
+                self.env._("A unit of the order does not fit its product."),
+                hint=" ".join(advice),
+            )
         # Only now that everything resolved: the delivery contact.
         resolved["shipping"] = People._oms_delivery_address(
             source, partner, order.shipping_address

@@ -85,7 +85,8 @@ class OmsIntegrationOrderLines(models.AbstractModel):
 
         A packaging mapped for one product stands, for another product, for
         that product's packaging of the same name (a "Thùng" of 24 bottles
-        here, of 12 cans there)."""
+        here, of 12 cans there). A mapped unit that does not fit the product
+        is not "unmapped": ``advice`` says what to fix."""
         if not line.uom_name:
             return None
         unit = self._oms_resolve_code(source, "uom", line.uom_name, missing)
@@ -99,7 +100,6 @@ class OmsIntegrationOrderLines(models.AbstractModel):
                 lambda p: p.name.casefold() == name
             )[:1]
             if not packaging:
-                missing.append(("uom", line.uom_name, ""))
                 advice.append(
                     self.env._(
                         "Unit %(unit)s is mapped to the packaging %(packaging)s, "
@@ -113,7 +113,6 @@ class OmsIntegrationOrderLines(models.AbstractModel):
                 )
             return packaging or None
         if unit.category_id != product.uom_id.category_id:
-            missing.append(("uom", line.uom_name, ""))
             advice.append(
                 self.env._(
                     "Unit %(unit)s is mapped to %(uom)s (%(category)s), which "
