@@ -122,6 +122,27 @@ ensure_postgres() {
     fi
 }
 
+# A browser for the tours (Odoo's HttpCase.start_tour drives Chromium
+# headless): Debian's chromium package where it is missing and we may install
+# it. Prints why not otherwise; the tour then reports that it did not run.
+find_browser() {
+    local exe
+    for exe in google-chrome chromium chromium-browser google-chrome-stable; do
+        command -v "$exe" >/dev/null 2>&1 && { command -v "$exe"; return 0; }
+    done
+    return 1
+}
+ensure_browser() {
+    find_browser >/dev/null && return 0
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        say "Installing Chromium (Debian's chromium package) for the browser tours"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1
+    fi
+    find_browser >/dev/null && return 0
+    say "No Chromium found and it could not be installed here (needs root and apt-get): the browser tours will not run."
+    return 1
+}
+
 # The encryption key of the secrets, kept outside the project and the database.
 ensure_secret_key() {
     if [ ! -s "$OMS_KEY_FILE" ]; then

@@ -23,6 +23,11 @@ else
     DB="${OMS_TEST_DB:-oms_test}"
     ensure_postgres
     ensure_secret_key
+    # The tours need Chromium; its first start on a machine is slow (fonts,
+    # profile): start it once so the tour does not time out waiting for it.
+    if ensure_browser; then
+        "$(find_browser)" --headless --no-sandbox --disable-gpu --dump-dom about:blank >/dev/null 2>&1 || true
+    fi
     # One configuration per test database: runs on other databases (other
     # clones) do not rewrite it under this one.
     CONF="$(write_odoo_conf "$ODOO" "odoo-$DB" "${OMS_TEST_HTTP_PORT:-8169}")"
@@ -52,12 +57,22 @@ else
         # --rootdir: otherwise pytest roots at oms_integration/ and both
         # provider addons' tests get the same node ids.
         PYTHONPATH="$ODOO${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m pytest -p no:cacheprovider \
-            --rootdir="$OMS_ROOT" --odoo-database="$DB" --odoo-config="$CONF" --odoo-http \
+            --rootdir="$OMS_ROOT" --odoo-database="$DB" --odoo-config="$CONF" --odoo-http -rs \
             oms_integration/tests oms_integration_mobiwork/tests oms_integration_cloudify/tests \
             2>&1 | tee "$OMS_CACHE/odoo-tests.log"
         odoo_rc=${PIPESTATUS[0]}
         [ "$odoo_rc" = 5 ] && odoo_rc=0
         odoo_summary="$(summary "$OMS_CACHE/odoo-tests.log") (Odoo 18.0 at $ODOO, database $DB)"
+        # The browser tours (test_tour_*) are in that suite: say plainly
+        # whether they ran.
+        tour_skips="$(grep -E '^SKIPPED .*test_tour' "$OMS_CACHE/odoo-tests.log")"
+        if ! find_browser >/dev/null; then
+            tour_summary="NOT RUN: no Chromium on this machine (Debian: apt-get install chromium)"
+        elif [ -n "$tour_skips" ]; then
+            tour_summary="NOT RUN: ${tour_skips}"
+        else
+            tour_summary="ran in headless $(basename "$(find_browser)") (in the Odoo suite's count)"
+        fi
 
         # The job queue bridge, in a database of its own where OCA queue_job
         # is installed (the suites above ran without it).
@@ -108,6 +123,7 @@ printf '%s\n' "$plain_summary" > "$OMS_CACHE/no-odoo-tests.log.last"
 echo
 echo "No-Odoo suite: ${plain_summary:-no summary (exit code $plain_rc)}"
 echo "Odoo suite:    $odoo_summary"
+[ -n "${tour_summary:-}" ] && echo "Tours:         $tour_summary"
 [ -n "$ODOO" ] && echo "Job queue:     ${jobs_summary:-NOT RUN (its installation failed)} (database ${JOBS_DB:-})"
 [ -n "$ODOO" ] && echo "E2E suite:     ${e2e_summary:-NOT RUN (the Odoo suite failed first)}"
 echo "Total: $(count passed) passed, $(( $(count failed) + $(count error) )) failed"
