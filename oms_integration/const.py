@@ -48,6 +48,11 @@ EVENT_TRANSITIONS = {
     "dead": ("pending", "processing", "failed"),
     "discarded": ("pending", "failed", "dead"),
 }
+# How an inbound event arrived: pushed by the provider, or found by polling
+# (the polling backstop report counts these on sources that do both). The
+# receiving channels of ``_oms_assert_traffic_allowed`` stored as each.
+RECEIVED_VIA = [("webhook", "Webhook"), ("polling", "Polling")]
+RECEIVED_VIA_BY_CHANNEL = {"inbound": "webhook", "polling": "polling"}
 EVENT_TYPES = [
     ("order.created", "Order created"),
     ("order.updated", "Order updated"),
@@ -148,6 +153,9 @@ SYNC_STATUSES = [
     ("warning", "Synced with warnings"),
     ("review", "Needs review"),
     ("error", "Error"),
+    # A status callback failed or was dead-lettered: the provider still
+    # shows the order's previous status.
+    ("not_updated", "Provider not updated"),
 ]
 
 # Defaults of a new source.
@@ -210,3 +218,60 @@ SECRET_KEY_ENV_VAR = "OMS_INTEGRATION_SECRET_KEY"
 # cron that sends status callbacks.
 QUEUE_CRON_XMLID = "oms_integration.ir_cron_process_queue"
 SEND_CRON_XMLID = "oms_integration.ir_cron_send_statuses"
+
+# Operations cockpit: a source is stalled when its oldest due event waits
+# longer than its stall threshold (the runners are not running); the alerts
+# cron tells the source's responsible when a backlog, polling, callbacks or
+# the readiness score go wrong.
+DEFAULT_STALL_THRESHOLD = 15  # minutes
+DEFAULT_BACKLOG_ALERT_THRESHOLD = 60  # minutes
+DEFAULT_SCORE_ALERT_THRESHOLD = 60  # health score, 0-100
+# Polling failures, and status callbacks failed in a row, that raise an alert
+# (before the source pauses, or the circuit opens, by itself).
+ALERT_POLL_FAILURES = 3
+ALERT_CALLBACK_FAILURES = 3
+# Alert kinds: one activity type each (data/mail_activity_type_data.xml).
+ALERT_ACTIVITY_TYPES = {
+    "dead_letters": "oms_integration.mail_activity_type_alert_dead_letters",
+    "backlog": "oms_integration.mail_activity_type_alert_backlog",
+    "polling": "oms_integration.mail_activity_type_alert_polling",
+    "callbacks": "oms_integration.mail_activity_type_alert_callbacks",
+    "score": "oms_integration.mail_activity_type_alert_score",
+}
+# System parameter: the token of the monitoring endpoint (/oms/monitoring).
+MONITORING_TOKEN_PARAM = "oms_integration.monitoring_token"
+
+# Readiness: what a check finds on a source (oms.integration.readiness.finding).
+# A blocking finding refuses activation (every order or status would fail); a
+# warning fails some orders or degrades the source.
+READINESS_SEVERITIES = [("blocking", "Blocking"), ("warning", "Warning")]
+# Health score: 100 without any finding, minus these points per finding of
+# each severity, never below 0 (lib/readiness.health_score). Two blocking
+# findings bring a source to 20; a source with only warnings stays at 50 or
+# more up to five of them.
+READINESS_WEIGHTS = {"blocking": 40, "warning": 10}
+# Tax rates the providers send on lines (Vietnam's VAT): each needs a sales
+# tax of that percentage or a tax mapping; "KCT" (not taxable) is a category,
+# found only through a tax mapping.
+READINESS_TAX_RATES = ("0", "5", "8", "10", "KCT")
+# A few of the duplicate product references named in a finding.
+READINESS_SAMPLE_SIZE = 5
+# Status callbacks that count as "recent" for readiness (hours).
+READINESS_RECENT_HOURS = 24
+# Where a finding's button leads (the finding's _oms_open_<target> method).
+READINESS_FIX_TARGETS = [
+    ("source", "The source"),
+    ("mapping", "Mapping Center"),
+    ("pricelists", "Pricelists"),
+    ("taxes", "Taxes"),
+    ("products", "Products"),
+    ("warehouses", "Warehouses"),
+    ("exchanges", "HTTP exchanges"),
+]
+# The last Test Connection of a source.
+CONNECTION_STATES = [
+    ("ok", "Reachable"),
+    ("refused", "Credentials refused"),
+    ("unreachable", "Unreachable"),
+    ("failed", "Failed"),
+]

@@ -4,7 +4,9 @@ from . import oms_integration_source_hooks
 from . import oms_integration_event_runner
 from . import oms_integration_source
 from . import oms_integration_source_compatible
+from . import oms_integration_source_readiness
 from . import oms_integration_consent
+from . import oms_integration_status_map
 from . import oms_integration_throttle
 from . import oms_integration_refusal
 from . import oms_integration_event
@@ -20,3 +22,8 @@ from . import sale_order_line
 from . import stock_picking
 from . import stock_move
 from . import oms_integration_exchange
+from . import oms_integration_hints
+from . import oms_integration_readiness_finding
+from . import oms_integration_source_dashboard
+from . import oms_integration_alerts
+from . import res_config_settings

@@ -8,3 +8,10 @@ from . import test_mapping
 from . import test_sale_order
 from . import test_secrets
 from . import test_outbound
+from . import test_redrive
+from . import test_backstop
+from . import test_readiness
+from . import test_dashboard
+from . import test_alerts
+from . import test_monitoring
+from . import test_screens
