@@ -1,7 +1,7 @@
 {
     "name": "OMS Integration - Mobiwork",
     "summary": "Mobiwork DMS as an order source of OMS Integration",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "website": "https://github.com/oms-integration/oms-integration",
     "author": "OMS Integration Team",

@@ -78,6 +78,10 @@ class OmsIntegrationDeadLetter(models.Model):
             self, "_oms_discard", self.env._("Discard Dead Letters")
         )
 
+    def action_open_mapping_center(self):
+        self.ensure_one()
+        return self.event_id.action_open_mapping_center()
+
     def action_view_event(self):
         self.ensure_one()
         return {

@@ -4,6 +4,8 @@ import logging
 import re
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -25,6 +27,20 @@ REPEAT_INDEXES = (
         SQL(" AND external_updated_at IS NOT NULL"),
     ),
 )
+
+
+def _humanize(code):
+    """A provider's own code in words: ``goods_issued`` is "Goods issued"."""
+    words = re.sub(r"[._]+", " ", code or "").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _summary_number(value):
+    """A quantity or amount of the order summary: no trailing zeros."""
+    if value is None:
+        return ""
+    text = f"{value:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class OmsIntegrationEvent(models.Model):
@@ -76,6 +92,15 @@ class OmsIntegrationEvent(models.Model):
     )
     payload_hash = fields.Char(readonly=True)
     payload_display = fields.Text(string="Payload", compute="_compute_payload_display")
+    order_summary = fields.Html(
+        string="Order",
+        compute="_compute_order_summary",
+        sanitize=False,
+        help="The order as received: customer, lines, total and delivery address.",
+    )
+    source_unmapped_count = fields.Integer(related="source_id.unmapped_count")
+    event_type_label = fields.Char(string="Event", compute="_compute_labels")
+    status_label = fields.Char(string="Order Status", compute="_compute_labels")
     headers = fields.Text(
         readonly=True, help="Request headers, with credentials redacted."
     )
@@ -113,6 +138,22 @@ class OmsIntegrationEvent(models.Model):
     )
     exchange_ids = fields.One2many(
         "oms.integration.exchange", "event_id", string="HTTP Exchanges"
+    )
+    received_via = fields.Selection(
+        selection=const.RECEIVED_VIA,
+        readonly=True,
+        help="How the order arrived: sent by the provider (webhook) or found "
+        "by polling. Empty for events received before this was recorded.",
+    )
+    waiting_mapping_ids = fields.Many2many(
+        "oms.integration.mapping",
+        "oms_integration_event_waiting_mapping_rel",
+        "event_id",
+        "mapping_id",
+        string="Waiting For",
+        readonly=True,
+        help="The values without a mapping this order failed on: once they "
+        "are mapped in the Mapping Center, redrive it from there.",
     )
 
     _sql_constraints = [
@@ -237,20 +278,107 @@ class OmsIntegrationEvent(models.Model):
 
     # === COMPUTE METHODS === #
 
-    @api.depends("direction", "event_type", "external_order_id")
+    @api.depends(
+        "direction",
+        "event_type",
+        "status",
+        "external_order_id",
+        "source_id.name",
+        "sale_order_id.name",
+    )
     def _compute_display_name(self):
-        directions = dict(const.DIRECTIONS)
         for event in self:
-            event.display_name = " ".join(
-                part
-                for part in (
-                    directions.get(event.direction, ""),
-                    event.event_type or "",
-                    event.external_order_id or "",
-                    f"#{event.id}" if event.id else "",
+            source = event.source_id.name or ""
+            order = event.sale_order_id.name or event.external_order_id or ""
+            if event.event_type == "test":
+                name = self.env._("Test callback to %(origin)s", origin=source)
+            elif event.direction == "outbound":
+                name = self.env._(
+                    "Status '%(status)s' to %(origin)s for %(order)s",
+                    status=event._oms_status_label(),
+                    origin=source,
+                    order=order or "-",
                 )
-                if part
+            elif event.external_order_id:
+                name = self.env._(
+                    "Order %(order)s from %(origin)s (%(what)s)",
+                    order=event.external_order_id,
+                    origin=source,
+                    what=(
+                        _humanize(event.event_type.removeprefix("order.")).lower()
+                        if (event.event_type or "").startswith("order.")
+                        else event._oms_event_type_label().lower()
+                    ),
+                )
+            else:
+                name = self.env._(
+                    "Delivery #%(id)s from %(origin)s", id=event.id or "", origin=source
+                )
+            event.display_name = name
+
+    @api.depends("event_type", "status")
+    def _compute_labels(self):
+        for event in self:
+            event.event_type_label = event._oms_event_type_label()
+            event.status_label = event.status and event._oms_status_label()
+
+    def _oms_event_type_label(self):
+        """The event type in words: ``order.created`` is "Order created"."""
+        self.ensure_one()
+        return dict(const.EVENT_TYPES).get(self.event_type) or _humanize(
+            self.event_type
+        )
+
+    def _oms_status_label(self):
+        """The order status in words: ``delivered`` is "Delivered"."""
+        self.ensure_one()
+        return dict(const.ORDER_STATUSES).get(self.status) or _humanize(self.status)
+
+    @api.depends("payload", "direction", "external_order_id")
+    @api.depends_context("uid")
+    def _compute_order_summary(self):
+        for event in self:
+            event.order_summary = (
+                event._oms_render_order_summary()
+                if event.direction == "inbound"
+                else False
             )
+
+    def _oms_render_order_summary(self):
+        """The inbound order in words (customer, lines, total, delivery
+        address), read from the stored payload by the source's parser; what
+        cannot be read is said plainly. Known secrets are masked."""
+        self.ensure_one()
+        raw = self.sudo().payload
+        if not raw:
+            return False
+        source = self.source_id
+        parsed = source._oms_parse_delivery(raw.encode())
+        orders = []
+        problem = False
+        if not parsed:
+            problem = self.env._(
+                "The provider of %(origin)s cannot read orders here: install its "
+                "addon to see this order.",
+                origin=source.name,
+            )
+        elif parsed.errors:
+            problem = self.env._(
+                "This order cannot be read: %(errors)s",
+                errors="; ".join(f"{e.path}: {e.message}" for e in parsed.errors[:5]),
+            )
+        else:
+            orders = [
+                order
+                for order in parsed.orders
+                if not self.external_order_id
+                or order.external_id == self.external_order_id
+            ]
+        html = self.env["ir.qweb"]._render(
+            "oms_integration.oms_integration_event_order_summary",
+            {"orders": orders, "problem": problem, "number": _summary_number},
+        )
+        return Markup(redaction.redact_text(html, source._oms_known_secret_values()))
 
     @api.depends("source_id")
     @api.depends_context("uid")
@@ -299,7 +427,12 @@ class OmsIntegrationEvent(models.Model):
         (active, right mode, administrator consent) or it is refused here,
         whatever the caller."""
         source._oms_assert_traffic_allowed(channel)
-        vals = dict(vals, direction="inbound", source_id=source.id)
+        vals = dict(
+            vals,
+            direction="inbound",
+            source_id=source.id,
+            received_via=const.RECEIVED_VIA_BY_CHANNEL[channel],
+        )
         if isinstance(vals.get("headers"), dict):
             vals["headers"] = self._oms_headers_json(vals["headers"])
         # No chatter bookkeeping at creation (a "created" note, followers):
@@ -350,6 +483,11 @@ class OmsIntegrationEvent(models.Model):
         return self.env["oms.integration.reason.wizard"]._oms_open(
             self, "_set_discarded", self.env._("Discard Events")
         )
+
+    def action_open_mapping_center(self):
+        """The unmapped values of the event's source (Mapping Center)."""
+        self.ensure_one()
+        return self.source_id.action_view_unmapped()
 
     def action_view_sale_order(self):
         self.ensure_one()
@@ -456,6 +594,7 @@ class OmsIntegrationEvent(models.Model):
                 "done", dict(vals, duration=round(duration, 3)), track=False
             )
         self._oms_ensure_moved(moved, "done")
+        moved._oms_note_callback_outcome()
         return moved
 
     def _set_failed(self, error, hint=None, permanent=False, retry_after=None):
@@ -486,6 +625,7 @@ class OmsIntegrationEvent(models.Model):
                 },
             )
             event._oms_ensure_moved(moved, "failed")
+            event._oms_note_callback_outcome()
         return self
 
     def _set_dead(self, error, hint=None, reason="permanent"):
@@ -502,7 +642,17 @@ class OmsIntegrationEvent(models.Model):
             )
             event._oms_ensure_moved(moved, "dead")
             self.env["oms.integration.dead.letter"]._oms_record(event, reason)
+        self._oms_note_callback_outcome()
         return self
+
+    def _oms_note_callback_outcome(self):
+        """Show on the sale orders of these status callbacks whether the
+        provider was told (see ``sale.order._oms_note_callbacks``)."""
+        callbacks = self.filtered(
+            lambda e: e.direction == "outbound" and e.status and e.sale_order_id
+        )
+        if callbacks:
+            self.env["sale.order"]._oms_note_callbacks(callbacks)
 
     def _set_discarded(self, reason):
         moved = self._oms_update_state(

@@ -1,7 +1,6 @@
-import json
 import logging
 
-from odoo import api, fields, models, tools
+from odoo import Command, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import const
@@ -76,8 +75,16 @@ class OmsIntegrationSource(models.Model):
         compute="_compute_test_callback_available",
         help="The provider accepts a test callback (Send Test Callback).",
     )
-    client_id = fields.Char(string="Client ID")
-    login = fields.Char()
+    client_id = fields.Char(
+        string="Client ID", help="The client ID the provider gave for API access."
+    )
+    login = fields.Char(help="The user name Odoo signs in with at the provider.")
+    # Which of the credentials above the provider uses (the form shows only
+    # those): _oms_get_credential_fields.
+    uses_api_token = fields.Boolean(compute="_compute_uses_credentials")
+    uses_client_id = fields.Boolean(compute="_compute_uses_credentials")
+    uses_login = fields.Boolean(compute="_compute_uses_credentials")
+    uses_signing_secret = fields.Boolean(compute="_compute_uses_credentials")
 
     # Write-only secret inputs: never read back; stored encrypted below.
     api_token = fields.Char(
@@ -330,6 +337,18 @@ class OmsIntegrationSource(models.Model):
         string="Sending Paused Until", compute="_compute_circuit"
     )
 
+    # === STATUS TABLE === #
+
+    status_map_ids = fields.One2many(
+        "oms.integration.status.map",
+        "source_id",
+        string="Status Table",
+        copy=True,
+        help="What the provider calls each order status Odoo sends it. Filled "
+        "with the provider's usual values when the source is created: change "
+        "a value when your account at the provider uses another one.",
+    )
+
     # === CONSENT === #
 
     consent_ids = fields.One2many(
@@ -416,6 +435,15 @@ class OmsIntegrationSource(models.Model):
             count, last = groups.get(source.id, (0, False))
             source.refused_count = count
             source.last_refused_at = last
+
+    @api.depends("provider", "mode")
+    def _compute_uses_credentials(self):
+        for source in self:
+            used = source._oms_get_credential_fields()
+            source.uses_api_token = "api_token" in used
+            source.uses_client_id = "client_id" in used
+            source.uses_login = "login" in used
+            source.uses_signing_secret = "signing_secret" in used
 
     @api.depends("provider")
     def _compute_test_callback_available(self):
@@ -541,7 +569,21 @@ class OmsIntegrationSource(models.Model):
                     )
                 )
 
+    # === ONCHANGE METHODS === #
+
+    @api.onchange("provider")
+    def _onchange_provider_status_map(self):
+        self.status_map_ids = [Command.clear()] + [
+            Command.create(vals) for vals in self._oms_status_map_lines()
+        ]
+
     # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        sources = super().create(vals_list)
+        sources.filtered(lambda s: not s.status_map_ids)._oms_reset_status_map()
+        return sources
 
     def write(self, vals):
         hosts_before = {
@@ -551,7 +593,13 @@ class OmsIntegrationSource(models.Model):
             )
             for source in self
         }
+        providers_before = {source.id: source.provider for source in self}
         res = super().write(vals)
+        if "provider" in vals and "status_map_ids" not in vals:
+            # Another provider names the statuses otherwise: its defaults.
+            self.filtered(
+                lambda s: s.provider != providers_before[s.id]
+            )._oms_reset_status_map()
         if "webhook_key" in vals:
             self.env.registry.clear_cache()  # _oms_webhook_source_id
         if {"api_base_url", "callback_url"} & set(vals):
@@ -577,13 +625,19 @@ class OmsIntegrationSource(models.Model):
 
     def action_activate(self):
         for source in self:
-            problems = source._oms_get_activation_problems()
-            if problems:
+            # The readiness check (oms_integration_source_readiness.py): its
+            # blocking findings refuse activation.
+            blocking = source._oms_check_readiness().filtered(
+                lambda f: f.severity == "blocking"
+            )
+            if blocking:
                 raise UserError(
                     self.env._(
                         "%(name)s cannot be activated:\n%(problems)s",
                         name=source.name,
-                        problems="\n".join(f"- {p}" for p in problems),
+                        problems="\n".join(
+                            f"- {f.message} {f.fix or ''}".rstrip() for f in blocking
+                        ),
                     )
                 )
         self.write({"state": "active", "paused_reason": False})
@@ -718,49 +772,6 @@ class OmsIntegrationSource(models.Model):
                 )
             )
 
-    def _oms_get_activation_problems(self):
-        """Return what prevents activating this source, in plain language.
-
-        Provider addons extend this (call ``super()`` first, then add their
-        own required settings for their provider only)."""
-        self.ensure_one()
-        problems = []
-        if self.mode in const.WEBHOOK_MODES:
-            if not self.consent_inbound:
-                problems.append(
-                    self.env._(
-                        "An administrator must give inbound consent "
-                        "(button Give Consent)."
-                    )
-                )
-            if not self._oms_has_webhook_credentials():
-                problems.append(
-                    self.env._(
-                        "Set the credentials that authenticate webhooks (the "
-                        "signing secret, or the provider's token): webhooks are "
-                        "refused without them."
-                    )
-                )
-        if self.mode in const.POLLING_MODES:
-            if not self.consent_polling:
-                problems.append(
-                    self.env._(
-                        "An administrator must give polling consent "
-                        "(button Give Consent)."
-                    )
-                )
-            if not self.api_base_url:
-                problems.append(
-                    self.env._("Set the provider API URL used for polling.")
-                )
-        if self.outbound_enabled and not self.callback_url:
-            problems.append(
-                self.env._(
-                    "Set the status callback URL, or turn off Send Order Statuses."
-                )
-            )
-        return problems
-
     def _oms_has_webhook_credentials(self):
         """Whether incoming webhooks can be authenticated (fail closed): by
         default, a signing secret is set. Provider addons using another
@@ -810,45 +821,70 @@ class OmsIntegrationSource(models.Model):
 
     # === BUSINESS METHODS: SETTINGS === #
 
-    def _oms_read_status_map(self, field_name, known, example):
-        """The JSON object of texts by order status in the text field
-        ``field_name`` (a provider's labels or states for our statuses), as a
-        dict; a ValidationError naming the field when it is not valid JSON,
-        not an object of texts, or has a status not in ``known``.
-        ``example`` shows the expected form in the message."""
+    def _oms_get_credential_fields(self):
+        """The credentials of the source's own fields that the provider uses,
+        among ``api_token``, ``client_id`` (with ``client_secret``), ``login``
+        (with ``password``) and ``signing_secret``: the form shows only
+        those. Neutral default: the signing secret of webhooks."""
         self.ensure_one()
-        label = self._fields[field_name]._description_string(self.env)
-        try:
-            value = json.loads(self[field_name] or "{}")
-        except ValueError as exc:
-            raise ValidationError(
-                self.env._(
-                    "%(field)s is not valid JSON: write it as %(example)s.",
-                    field=label,
-                    example=example,
+        return {"signing_secret"}
+
+    def _oms_get_default_status_map(self):
+        """The provider's usual value of each order status it is told: a dict
+        of ``const.ORDER_STATUSES`` keys to texts, which fills the status
+        table of a new source. Neutral default: empty (no table)."""
+        self.ensure_one()
+        return {}
+
+    def _oms_check_status_map_value(self, status, value):
+        """Raise a ValidationError, in plain words, when the provider does not
+        accept ``value`` for our order ``status`` in the status table.
+        Neutral default: any text."""
+        self.ensure_one()
+
+    def _oms_status_map_lines(self):
+        self.ensure_one()
+        order = [status for status, _label in const.ORDER_STATUSES]
+        defaults = self._oms_get_default_status_map()
+        return [
+            {"status": status, "value": defaults[status], "sequence": index}
+            for index, status in enumerate(order)
+            if defaults.get(status)
+        ]
+
+    def _oms_reset_status_map(self):
+        """Fill the status tables with the provider's defaults."""
+        for source in self:
+            source.status_map_ids = [Command.clear()] + [
+                Command.create(vals) for vals in source._oms_status_map_lines()
+            ]
+
+    def _oms_status_map(self):
+        """The status table as a dict: our order status -> provider value."""
+        self.ensure_one()
+        return {line.status: line.value for line in self.sudo().status_map_ids}
+
+    def _oms_set_status_map(self, values):
+        """Set the provider values of the statuses in ``values`` (a dict) in
+        the status table, adding the missing lines; the others stay."""
+        self.ensure_one()
+        lines = {line.status: line for line in self.status_map_ids}
+        order = [status for status, _label in const.ORDER_STATUSES]
+        commands = []
+        for status, value in values.items():
+            if status in lines:
+                commands.append(Command.update(lines[status].id, {"value": value}))
+            else:
+                commands.append(
+                    Command.create(
+                        {
+                            "status": status,
+                            "value": value,
+                            "sequence": order.index(status),
+                        }
+                    )
                 )
-            ) from exc
-        if not isinstance(value, dict) or not all(
-            isinstance(text, str) for text in value.values()
-        ):
-            raise ValidationError(
-                self.env._(
-                    "%(field)s must be a JSON object of texts: %(example)s.",
-                    field=label,
-                    example=example,
-                )
-            )
-        unknown = sorted(set(value) - set(known))
-        if unknown:
-            raise ValidationError(
-                self.env._(
-                    "Unknown statuses in %(field)s: %(unknown)s. Use %(known)s.",
-                    field=label,
-                    unknown=", ".join(unknown),
-                    known=", ".join(known),
-                )
-            )
-        return value
+        self.status_map_ids = commands
 
     # === BUSINESS METHODS: WEBHOOK LOOK-UP === #
 

@@ -21,15 +21,48 @@ class OmsIntegrationSource(models.Model):
 
     # === PROVIDER HOOKS === #
 
-    def _oms_get_activation_problems(self):
-        problems = super()._oms_get_activation_problems()
+    def _oms_readiness_checks(self):
+        found = super()._oms_readiness_checks()
         if self.provider != const.PROVIDER_COMPATIBLE:
-            return problems
+            return found
         if self.outbound_enabled and not self.sudo().signing_secret_encrypted:
-            problems.append(
-                self.env._("Set a signing secret: status callbacks are signed with it.")
+            found.append(
+                self._oms_finding(
+                    "compatible_signing_secret",
+                    "blocking",
+                    self.env._(
+                        "No signing secret: status callbacks are signed with it."
+                    ),
+                    self.env._("Set a signing secret (tab Credentials)."),
+                )
             )
-        return problems
+        if self.mode in const.POLLING_MODES and not self.sudo().api_token_encrypted:
+            found.append(
+                self._oms_finding(
+                    "compatible_api_token",
+                    "warning",
+                    self.env._(
+                        "No API token: a provider that needs one refuses polling."
+                    ),
+                    self.env._(
+                        "Set the API token (tab Credentials), then click Test "
+                        "Connection."
+                    ),
+                )
+            )
+        return found
+
+    def _oms_connection_test_request(self, scope):
+        request = super()._oms_connection_test_request(scope)
+        if self.provider != const.PROVIDER_COMPATIBLE or scope != "polling":
+            return request
+        # The polling API's cheapest page: one order, the newest first page.
+        return {
+            "method": "GET",
+            "url": f"{(self.api_base_url or '').rstrip('/')}/orders?page=1&page_size=1",
+            "headers": self._oms_request_headers(),
+            "body": None,
+        }
 
     def _oms_parse_delivery(self, body):
         result = super()._oms_parse_delivery(body)
@@ -101,6 +134,12 @@ class OmsIntegrationSource(models.Model):
             return headers
         token = self._oms_get_secret("api_token")
         return dict(headers, Authorization=f"Bearer {token}") if token else headers
+
+    def _oms_get_credential_fields(self):
+        used = super()._oms_get_credential_fields()
+        if self.provider != const.PROVIDER_COMPATIBLE:
+            return used
+        return used | {"api_token"}
 
     def _oms_has_test_endpoint(self):
         available = super()._oms_has_test_endpoint()

@@ -1,5 +1,6 @@
 import json
 import logging
+from urllib.parse import urlencode
 
 import requests
 
@@ -67,14 +68,6 @@ class OmsIntegrationSource(models.Model):
     )
     cloudify_client_id = fields.Char()
     cloudify_scope = fields.Char(help="Only if Cloudify asks for one.")
-    cloudify_state_map = fields.Text(
-        default=lambda self: json.dumps(const.DEFAULT_STATE_MAP, indent=1),
-        help="Our order statuses as Cloudify states, as a JSON object: keys "
-        "approved, processing, delivered, cancelled; values draft, confirmed, "
-        "picking, delivering, done or cancel. A status left out keeps its "
-        "default state.",
-    )
-
     # Write-only secret inputs (the core's secret helper encrypts them).
     cloudify_password = fields.Char(
         compute="_compute_secret_inputs",
@@ -193,12 +186,6 @@ class OmsIntegrationSource(models.Model):
                     )
                 )
 
-    @api.constrains("cloudify_state_map")
-    def _check_cloudify_state_map(self):
-        for source in self:
-            if source.cloudify_state_map:
-                source._cloudify_state_map()
-
     # === CRUD METHODS === #
 
     def write(self, vals):
@@ -271,22 +258,33 @@ class OmsIntegrationSource(models.Model):
     # === BUSINESS METHODS: SETTINGS === #
 
     def _cloudify_state_map(self):
-        """The source's state map (defaults completed by its own values);
-        ValidationError when the field is not a JSON object of known statuses
-        and Cloudify states."""
+        """The source's state map: its status table, completed by the
+        defaults."""
         self.ensure_one()
-        own = self._oms_read_status_map(
-            "cloudify_state_map",
-            const.DEFAULT_STATE_MAP,
-            '{"processing": "delivering", ...}',
+        return dict(const.DEFAULT_STATE_MAP, **self._oms_status_map())
+
+    def _cloudify_import_state_map(self, text):
+        """Copy the state map of an earlier version (a JSON object of
+        Cloudify states by order status, ``text``) into the status table;
+        what is not a Cloudify state of a known status is left out (the
+        default stays)."""
+        self.ensure_one()
+        try:
+            states = json.loads(text or "{}")
+        except ValueError:
+            states = {}
+        if not isinstance(states, dict):
+            states = {}
+        known = dict(core_const.ORDER_STATUSES)
+        self._oms_set_status_map(
+            {
+                status: state.strip()
+                for status, state in states.items()
+                if status in known
+                and isinstance(state, str)
+                and state.strip() in callbacks.STATES
+            }
         )
-        state_map = dict(const.DEFAULT_STATE_MAP, **own)
-        for status in own:
-            try:
-                callbacks.cloudify_state(status, state_map)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from exc
-        return state_map
 
     def _cloudify_tenant_url(self):
         self.ensure_one()
@@ -384,13 +382,35 @@ class OmsIntegrationSource(models.Model):
 
     # === PROVIDER HOOKS === #
 
+    def _oms_get_default_status_map(self):
+        status_map = super()._oms_get_default_status_map()
+        if self.provider != const.PROVIDER_CODE:
+            return status_map
+        return dict(const.DEFAULT_STATE_MAP)
+
+    def _oms_check_status_map_value(self, status, value):
+        super()._oms_check_status_map_value(status, value)
+        if self.provider != const.PROVIDER_CODE:
+            return
+        try:
+            callbacks.cloudify_state(status, {status: value})
+        except ValueError as exc:
+            raise ValidationError(
+                self.env._(
+                    "Cloudify has no state '%(value)s': write one of %(states)s "
+                    "in the status table (tab Cloudify).",
+                    value=value,
+                    states=", ".join(callbacks.STATES),
+                )
+            ) from exc
+
     def _oms_secret_fields(self):
         return dict(super()._oms_secret_fields(), **const.SECRET_FIELDS)
 
-    def _oms_get_activation_problems(self):
-        problems = super()._oms_get_activation_problems()
+    def _oms_readiness_checks(self):
+        found = super()._oms_readiness_checks()
         if self.provider != const.PROVIDER_CODE or not self._cloudify_needs_auth():
-            return problems
+            return found
         if self.cloudify_auth_mode == const.AUTH_MODE_OAUTH:
             required = [
                 (self.cloudify_token_url, self.env._("the token URL")),
@@ -409,21 +429,72 @@ class OmsIntegrationSource(models.Model):
             ]
         missing = [label for value, label in required if not value]
         if missing:
-            problems.append(
-                self.env._(
-                    "Set the Cloudify sign-in settings (tab Cloudify): %(missing)s.",
-                    missing=", ".join(missing),
+            found.append(
+                self._oms_finding(
+                    "cloudify_sign_in_settings",
+                    "blocking",
+                    self.env._(
+                        "Odoo cannot sign in to Cloudify: %(missing)s missing.",
+                        missing=", ".join(missing),
+                    ),
+                    self.env._(
+                        "Set the Cloudify sign-in settings (tab Cloudify): "
+                        "%(missing)s.",
+                        missing=", ".join(missing),
+                    ),
                 )
             )
         if self.cloudify_auth_error:
-            problems.append(
-                self.env._(
-                    "Signing in to Cloudify fails: %(error)s Click Sign In Now once "
-                    "it is fixed.",
-                    error=self.cloudify_auth_error,
+            found.append(
+                self._oms_finding(
+                    "cloudify_sign_in_fails",
+                    "blocking",
+                    self.env._(
+                        "Signing in to Cloudify fails: %(error)s",
+                        error=self.cloudify_auth_error,
+                    ),
+                    self.env._(
+                        "Fix the Cloudify sign-in settings (tab Cloudify), then "
+                        "click Sign In Now."
+                    ),
                 )
             )
-        return problems
+        return found
+
+    def _oms_get_order_currencies(self):
+        currencies = super()._oms_get_order_currencies()
+        if self.provider != const.PROVIDER_CODE:
+            return currencies
+        return [parser.CURRENCY]  # Cloudify sends VND, or no currency
+
+    def _oms_connection_test_request(self, scope):
+        request = super()._oms_connection_test_request(scope)
+        if self.provider != const.PROVIDER_CODE or scope != "polling":
+            return request
+        # Signing in (or the session in use), then the smallest search.
+        token = self._cloudify_get_token()
+        params = parser.poll_params(None, 1, 1, db=self.cloudify_database or None)
+        return {
+            "method": "GET",
+            "url": f"{self._cloudify_tenant_url()}{parser.SEARCH_PATH}?"
+            f"{urlencode(params)}",
+            "headers": self._cloudify_auth_headers(token),
+            "body": None,
+        }
+
+    def _oms_hint_target(self, scope):
+        target = super()._oms_hint_target(scope)
+        if self.provider != const.PROVIDER_CODE:
+            return target
+        if scope == "outbound":
+            return self.env._("the Cloudify status endpoint (tab Cloudify)")
+        return self.env._("the Cloudify tenant URL (tab Cloudify)")
+
+    def _oms_hint_credentials(self, scope):
+        credentials = super()._oms_hint_credentials(scope)
+        if self.provider != const.PROVIDER_CODE:
+            return credentials
+        return self.env._("the Cloudify sign-in settings (tab Cloudify)")
 
     def _oms_parse_delivery(self, body):
         result = super()._oms_parse_delivery(body)

@@ -4,6 +4,7 @@ requires, its URLs and consent, its state map, its form."""
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
+from ..const import DEFAULT_STATE_MAP
 from .common import PASSWORD, CloudifyCommon
 
 
@@ -138,8 +139,12 @@ class TestCloudifySource(CloudifyCommon):
 
     def test_state_map_must_be_known_statuses_and_states(self):
         source = self._draft()
+        self.assertEqual(
+            {line.status: line.value for line in source.status_map_ids},
+            dict(DEFAULT_STATE_MAP),
+        )
         self.assertEqual(source._cloudify_state_map()["processing"], "picking")
-        source.cloudify_state_map = '{"processing": "delivering"}'
+        source._oms_set_status_map({"processing": "delivering"})
         self.assertEqual(
             source._cloudify_state_map(),
             {
@@ -149,15 +154,21 @@ class TestCloudifySource(CloudifyCommon):
                 "cancelled": "cancel",
             },
         )
-        wrongs = {
-            "not json": "Cloudify State Map is not valid JSON",
-            '{"delivered": true}': "must be a JSON object of texts",
-            '{"shipped": "done"}': "Unknown statuses in Cloudify State Map: shipped",
-            '{"delivered": "shipped"}': "shipped",
-        }
-        for wrong, message in wrongs.items():
-            with self.subTest(wrong), self.assertRaisesRegex(ValidationError, message):
-                source.cloudify_state_map = wrong
+        delivered = source.status_map_ids.filtered(
+            lambda line: line.status == "delivered"
+        )
+        with self.assertRaisesRegex(ValidationError, "Cloudify has no state 'shipped'"):
+            delivered.value = "shipped"
+
+    def test_state_map_of_an_earlier_version_moves_to_the_table(self):
+        source = self._draft()
+        source._cloudify_import_state_map(
+            '{"processing": "delivering", "delivered": "shipped", "lost": "cancel"}'
+        )
+        self.assertEqual(
+            source._oms_status_map(),
+            dict(DEFAULT_STATE_MAP, processing="delivering"),
+        )
 
     def test_form_fills_the_status_endpoint_and_token_url(self):
         form = Form(self.env["oms.integration.source"])

@@ -143,7 +143,7 @@ class TestCloudifyStatusCallbacks(CloudifyCommon):
         self.assertFalse([e for e in exchanges if token in (e.request_headers or "")])
 
     def test_cancel_sends_cancel_and_state_map_is_the_sources(self):
-        self.source.cloudify_state_map = '{"processing": "delivering"}'
+        self.source._oms_set_status_map({"processing": "delivering"})
         order = self._order()
         order.action_confirm()
         order._action_cancel()

@@ -2,6 +2,7 @@ import base64
 import hashlib
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -58,16 +59,6 @@ class OmsIntegrationSource(models.Model):
         string="Mobiwork Read API ID",
         help="The user name (id) of HTTP Basic authentication on the read API.",
     )
-    mobiwork_status_labels = fields.Text(
-        default=lambda self: json.dumps(
-            const.DEFAULT_STATUS_LABELS, ensure_ascii=False, indent=1
-        ),
-        help="Our order statuses as your Mobiwork tenant names them (its "
-        "trang_thai), as a JSON object: keys approved, processing, delivered, "
-        "cancelled; values labels or codes. A status left out keeps its "
-        "default label.",
-    )
-
     # Write-only secret inputs (the core's secret helper encrypts them).
     mobiwork_token_key = fields.Char(
         compute="_compute_secret_inputs",
@@ -97,14 +88,6 @@ class OmsIntegrationSource(models.Model):
         "the polling overlap.",
     )
 
-    # === CONSTRAINT METHODS === #
-
-    @api.constrains("mobiwork_status_labels")
-    def _check_mobiwork_status_labels(self):
-        for source in self:
-            if source.mobiwork_status_labels:
-                source._mobiwork_status_labels()
-
     # === ONCHANGE METHODS === #
 
     @api.onchange("provider")
@@ -115,13 +98,28 @@ class OmsIntegrationSource(models.Model):
     # === BUSINESS METHODS === #
 
     def _mobiwork_status_labels(self):
-        """The source's status labels as a dict; ValidationError when the
-        field is not a JSON object of known statuses and texts."""
+        """The source's status labels (its status table) as a dict."""
         self.ensure_one()
-        return self._oms_read_status_map(
-            "mobiwork_status_labels",
-            const.DEFAULT_STATUS_LABELS,
-            '{"delivered": "Đã bán hàng", ...}',
+        return self._oms_status_map()
+
+    def _mobiwork_import_status_labels(self, text):
+        """Copy the status labels of an earlier version (a JSON object of
+        labels by order status, ``text``) into the status table; what is not
+        a label of a known status is left out (the default stays)."""
+        self.ensure_one()
+        try:
+            labels = json.loads(text or "{}")
+        except ValueError:
+            labels = {}
+        if not isinstance(labels, dict):
+            labels = {}
+        known = dict(core_const.ORDER_STATUSES)
+        self._oms_set_status_map(
+            {
+                status: label.strip()
+                for status, label in labels.items()
+                if status in known and isinstance(label, str) and label.strip()
+            }
         )
 
     def _mobiwork_status_label(self, status):
@@ -154,38 +152,102 @@ class OmsIntegrationSource(models.Model):
 
     # === PROVIDER HOOKS === #
 
+    def _oms_get_default_status_map(self):
+        status_map = super()._oms_get_default_status_map()
+        if self.provider != const.PROVIDER_CODE:
+            return status_map
+        return dict(const.DEFAULT_STATUS_LABELS)
+
     def _oms_secret_fields(self):
         return dict(super()._oms_secret_fields(), **const.SECRET_FIELDS)
 
-    @api.model
-    def _oms_get_activation_problems(self):
-        problems = super()._oms_get_activation_problems()
+    def _oms_readiness_checks(self):
+        found = super()._oms_readiness_checks()
         if self.provider != const.PROVIDER_CODE:
-            return problems
+            return found
+        source = self.sudo()
+        missing = []
         if not self.mobiwork_org_id:
-            problems.append(
-                self.env._("Set the Mobiwork organisation ID (tab Mobiwork).")
+            missing.append(
+                (
+                    "mobiwork_org_id",
+                    self.env._("No Mobiwork organisation ID."),
+                    self.env._("Set the Mobiwork organisation ID (tab Mobiwork)."),
+                )
             )
         needs_token = self.outbound_enabled or (
             self.mode in core_const.WEBHOOK_MODES and self.mobiwork_auth_mode == "token"
         )
-        if needs_token and not self.sudo().mobiwork_token_key_encrypted:
-            problems.append(
-                self.env._(
-                    "Set the Mobiwork token key (tab Mobiwork): it authenticates "
-                    "Mobiwork's deliveries and every call to Mobiwork."
+        if needs_token and not source.mobiwork_token_key_encrypted:
+            missing.append(
+                (
+                    "mobiwork_token_key",
+                    self.env._(
+                        "No Mobiwork token key: it authenticates Mobiwork's "
+                        "deliveries and every call to Mobiwork."
+                    ),
+                    self.env._("Set the Mobiwork token key (tab Mobiwork)."),
                 )
             )
         if self.mode in core_const.POLLING_MODES:
             if not self.mobiwork_read_api_id:
-                problems.append(
-                    self.env._("Set the Mobiwork read API ID (tab Mobiwork).")
+                missing.append(
+                    (
+                        "mobiwork_read_api_id",
+                        self.env._("No Mobiwork read API ID: polling is refused."),
+                        self.env._("Set the Mobiwork read API ID (tab Mobiwork)."),
+                    )
                 )
-            if not self.sudo().mobiwork_read_api_token_encrypted:
-                problems.append(
-                    self.env._("Set the Mobiwork read API token (tab Mobiwork).")
+            if not source.mobiwork_read_api_token_encrypted:
+                missing.append(
+                    (
+                        "mobiwork_read_api_token",
+                        self.env._("No Mobiwork read API token: polling is refused."),
+                        self.env._("Set the Mobiwork read API token (tab Mobiwork)."),
+                    )
                 )
-        return problems
+        found.extend(
+            self._oms_finding(code, "blocking", message, fix)
+            for code, message, fix in missing
+        )
+        return found
+
+    def _oms_get_order_currencies(self):
+        currencies = super()._oms_get_order_currencies()
+        if self.provider != const.PROVIDER_CODE:
+            return currencies
+        return [parser.CURRENCY]  # Mobiwork's orders carry no currency: đồng
+
+    def _oms_connection_test_request(self, scope):
+        request = super()._oms_connection_test_request(scope)
+        if self.provider != const.PROVIDER_CODE or scope != "polling":
+            return request
+        # The read API's smallest question: one order created in the last day.
+        until = fields.Datetime.now()
+        params = parser.read_api_params(until - timedelta(days=1), until, 1, 1)
+        url = f"{(self.api_base_url or '').rstrip('/')}{parser.READ_API_SALE_PATH}"
+        return {
+            "method": "GET",
+            "url": f"{url}?{urlencode(params)}",
+            "headers": self._oms_request_headers(),
+            "body": None,
+        }
+
+    def _oms_hint_target(self, scope):
+        target = super()._oms_hint_target(scope)
+        if self.provider != const.PROVIDER_CODE:
+            return target
+        if scope == "outbound":
+            return self.env._("the Mobiwork ERP API URL (tab Mobiwork)")
+        return self.env._("the Mobiwork read API URL (tab Mobiwork)")
+
+    def _oms_hint_credentials(self, scope):
+        credentials = super()._oms_hint_credentials(scope)
+        if self.provider != const.PROVIDER_CODE:
+            return credentials
+        if scope == "outbound":
+            return self.env._("the Mobiwork token key (tab Mobiwork)")
+        return self.env._("the Mobiwork read API ID and token (tab Mobiwork)")
 
     def _oms_get_signature_scheme(self):
         scheme = super()._oms_get_signature_scheme()

@@ -1,6 +1,6 @@
 """A Mobiwork source: its secrets, what activation requires, its form."""
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from .common import TOKEN_KEY, MobiworkCommon
@@ -69,19 +69,42 @@ class TestMobiworkSource(MobiworkCommon):
         source.signing_secret = "whsec_c2lnbmluZy1zZWNyZXQtbW9iaXdvcms="
         self.assertTrue(source._oms_has_webhook_credentials())
 
-    def test_status_labels_must_be_a_json_object_of_known_statuses(self):
+    def test_status_table_is_filled_with_mobiwork_labels(self):
         source = self._draft()
+        self.assertEqual(
+            {line.status: line.value for line in source.status_map_ids},
+            {
+                "approved": "Đã duyệt",
+                "processing": "Đang giao",
+                "delivered": "Đã bán hàng",
+                "cancelled": "Đã hủy",
+            },
+        )
         self.assertEqual(source._mobiwork_status_label("delivered"), "Đã bán hàng")
-        wrongs = {
-            "not json": "Mobiwork Status Labels is not valid JSON",
-            '{"delivered": 5}': "must be a JSON object of texts",
-            '["Đã bán hàng"]': "must be a JSON object of texts",
-            '{"shipped": "Đã gửi"}': "Unknown statuses in Mobiwork Status Labels: "
-            "shipped. Use approved, processing, delivered, cancelled",
-        }
-        for wrong, message in wrongs.items():
-            with self.subTest(wrong), self.assertRaisesRegex(ValidationError, message):
-                source.mobiwork_status_labels = wrong
+        source.status_map_ids.filtered(
+            lambda line: line.status == "delivered"
+        ).value = "DA_BAN"
+        self.assertEqual(source._mobiwork_status_label("delivered"), "DA_BAN")
+        # A status removed from the table keeps Mobiwork's usual label.
+        source.status_map_ids.filtered(lambda line: line.status == "approved").unlink()
+        self.assertEqual(source._mobiwork_status_label("approved"), "Đã duyệt")
+
+    def test_status_labels_of_an_earlier_version_move_to_the_table(self):
+        source = self._draft()
+        source._mobiwork_import_status_labels(
+            '{"approved": "DA_DUYET", "shipped": "Đã gửi", "delivered": 5}'
+        )
+        self.assertEqual(
+            source._oms_status_map(),
+            {
+                "approved": "DA_DUYET",
+                "processing": "Đang giao",
+                "delivered": "Đã bán hàng",
+                "cancelled": "Đã hủy",
+            },
+        )
+        source._mobiwork_import_status_labels("not json")
+        self.assertEqual(source._oms_status_map()["approved"], "DA_DUYET")
 
     def test_form_shows_the_mobiwork_page(self):
         form = Form(self.env["oms.integration.source"])

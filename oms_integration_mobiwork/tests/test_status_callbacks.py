@@ -246,7 +246,7 @@ class TestMobiworkStatusCallbacks(MobiworkCommon):
         self.assertEqual(bill["phai_thanh_toan"], round(order.amount_total))
 
     def test_status_labels_are_configurable(self):
-        self.source.mobiwork_status_labels = '{"approved": "DA_DUYET"}'
+        self.source._oms_set_status_map({"approved": "DA_DUYET"})
         order = self._order()
         order.action_confirm()
         self._send()
