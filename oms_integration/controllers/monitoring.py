@@ -32,7 +32,7 @@ class OmsMonitoringController(http.Controller):
         save_session=False,
         readonly=True,
     )
-    def oms_monitoring(self, token=None, format=None, **_kwargs):  # noqa: A002
+    def oms_monitoring(self, token=None, **kwargs):
         if not request.db:
             return self._oms_answer(503, {"status": "unavailable"})
         env = request.env(user=SUPERUSER_ID)
@@ -58,7 +58,7 @@ class OmsMonitoringController(http.Controller):
                 403, {"status": "forbidden", "message": "Wrong monitoring token."}
             )
         report = env["oms.integration.source"]._oms_monitoring_report()
-        if format == "prometheus":
+        if kwargs.get("format") == "prometheus":
             return request.make_response(
                 monitoring.prometheus_text(report),
                 headers=[("Content-Type", PROMETHEUS_CONTENT_TYPE)],

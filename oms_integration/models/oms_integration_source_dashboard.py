@@ -1,11 +1,15 @@
 import datetime
+import logging
 
 import pytz
+from markupsafe import Markup
 
 from odoo import api, fields, models
 
 from .. import const
 from ..lib import monitoring
+
+_logger = logging.getLogger(__name__)
 
 BACKLOG_STATES = ("pending", "failed")
 
@@ -19,7 +23,15 @@ class OmsIntegrationSource(models.Model):
     Stalls are read from the data alone: an event due for longer than the
     threshold means nothing processes the queue (the cron threads of a
     threaded server die with a PostgreSQL restart), even when nothing runs
-    to notice it."""
+    to notice it.
+
+    Alerts as activities: a scheduled action opens a to-do activity on the
+    source for its responsible (else for every OMS Integration
+    administrator) when something needs a person, one per kind of trouble
+    (``const.ALERT_ACTIVITY_TYPES``, rules in ``lib.monitoring.alert_kinds``),
+    and marks it done by itself once the trouble is gone. Active and paused
+    sources are watched (a source paused after polling failures keeps its
+    alert); the alerts of draft and archived sources close."""
 
     _inherit = "oms.integration.source"
 
@@ -136,7 +148,13 @@ class OmsIntegrationSource(models.Model):
     def _search_is_stalled(self, operator, value):
         if operator not in ("=", "!="):
             return NotImplemented
-        stalled = self.search([]).filtered("is_stalled")
+        # Only a source with a backlog can be stalled.
+        waiting = self.env["oms.integration.event"]._read_group(
+            [("state", "in", BACKLOG_STATES)], ["source_id"]
+        )
+        stalled = self.browse([source.id for (source,) in waiting]).filtered(
+            "is_stalled"
+        )
         positive = (operator == "=") == bool(value)
         return [("id", "in" if positive else "not in", stalled.ids)]
 
@@ -269,7 +287,7 @@ class OmsIntegrationSource(models.Model):
         """The monitoring report of every source not archived: numbers and
         configuration only (no customer, payload or URL), as
         ``lib.monitoring.report`` builds it."""
-        sources = self.sudo().search([])
+        sources = self.sudo().search([("active", "=", True)])
         numbers = sources._oms_dashboard_numbers()
         now = fields.Datetime.now()
         rows = [
@@ -288,3 +306,121 @@ class OmsIntegrationSource(models.Model):
             for source in sources
         ]
         return monitoring.report(rows, now)
+
+    # === BUSINESS METHODS: ALERTS === #
+
+    @api.model
+    def _cron_raise_alerts(self):
+        watched = self.search([("state", "in", ("active", "paused"))])
+        numbers = watched._oms_dashboard_numbers()
+        now = fields.Datetime.now()
+        for source in watched:
+            health = numbers[source.id]["health"]
+            kinds = monitoring.alert_kinds(health, now, source._oms_thresholds())
+            source._oms_update_alerts(kinds, health, now)
+        # Alerts left on sources no longer watched close.
+        alert_type_ids = [
+            self.env.ref(xmlid).id for xmlid in const.ALERT_ACTIVITY_TYPES.values()
+        ]
+        resting = self.with_context(active_test=False).search(
+            [
+                ("id", "not in", watched.ids),
+                ("activity_ids.activity_type_id", "in", alert_type_ids),
+            ]
+        )
+        for source in resting:
+            source._oms_update_alerts(frozenset(), monitoring.SourceHealth(), now)
+
+    def _oms_update_alerts(self, kinds, health, now):
+        """Open an activity of each kind in ``kinds`` that has none open, and
+        mark done the open ones of the other kinds."""
+        self.ensure_one()
+        for kind, xmlid in const.ALERT_ACTIVITY_TYPES.items():
+            opened = self.activity_search([xmlid])
+            if kind in kinds and not opened:
+                users = self._oms_alert_users()
+                if not users:
+                    _logger.warning(
+                        "OMS alert '%s' on source %s: nobody to tell (no "
+                        "responsible, no OMS Integration administrator)",
+                        kind,
+                        self.id,
+                    )
+                    continue
+                summary, note = self._oms_alert_text(kind, health, now)
+                for user in users:
+                    self.activity_schedule(
+                        xmlid,
+                        summary=summary,
+                        note=Markup("<p>%s</p>") % note,
+                        user_id=user.id,
+                    )
+            elif kind not in kinds and opened:
+                opened.action_feedback(
+                    feedback=self.env._("Cleared by itself: the problem is gone.")
+                )
+
+    def _oms_alert_users(self):
+        """Who is told: the responsible, else the OMS administrators."""
+        self.ensure_one()
+        if self.responsible_user_id.active:
+            return self.responsible_user_id
+        managers = self.env.ref("oms_integration.group_oms_manager").users
+        return managers.filtered(
+            lambda user: (
+                user.active and not user.share and self.company_id in user.company_ids
+            )
+        )
+
+    def _oms_alert_text(self, kind, health, now):
+        """The summary and note of an alert of ``kind``: what is wrong, and
+        what to do next."""
+        self.ensure_one()
+        if kind == "dead_letters":
+            return self.env._("Dead letters to handle"), self.env._(
+                "%(count)s dead letters are open on %(name)s: open them, fix "
+                "the cause (often a missing mapping in the Mapping Center), then "
+                "Requeue or Discard them.",
+                count=health.dead_letters,
+                name=self.name,
+            )
+        if kind == "backlog":
+            return self.env._("Orders waiting too long"), self.env._(
+                "The oldest order or status of %(name)s has waited %(minutes)s "
+                "minutes to be processed (alert after %(threshold)s): check in "
+                "Settings > Technical > Scheduled Actions that the 'OMS "
+                "Integration' actions are active and run; after a database "
+                "restart, restart Odoo.",
+                name=self.name,
+                minutes=monitoring.due_age_seconds(health.oldest_due_at, now) // 60,
+                threshold=self.backlog_alert_threshold,
+            )
+        if kind == "polling":
+            return self.env._("Polling keeps failing"), self.env._(
+                "Fetching orders from %(name)s failed %(count)s times in a "
+                "row: read the Last Poll Result on the Polling tab, fix the "
+                "provider API URL or credentials, then activate the source "
+                "again if it was paused.",
+                name=self.name,
+                count=health.poll_failures,
+            )
+        if kind == "callbacks":
+            return self.env._("Status callbacks keep failing"), self.env._(
+                "Order statuses sent to %(name)s failed %(count)s times in a "
+                "row%(paused)s: check that the provider's status callback URL "
+                "answers (tab Retries and Limits shows the failures). Sending "
+                "resumes by itself once it does.",
+                name=self.name,
+                count=health.callback_failures,
+                paused=self.env._(", sending is paused for a while")
+                if health.circuit_open
+                else "",
+            )
+        return self.env._("Readiness score is low"), self.env._(
+            "The readiness score of %(name)s is %(score)s (alert below "
+            "%(threshold)s): click Check Readiness on the source and fix the "
+            "findings it lists.",
+            name=self.name,
+            score=health.health_score,
+            threshold=self.score_alert_threshold,
+        )
