@@ -174,10 +174,12 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
                 exc.message,
             )
             return
-        if exc.unmapped:
-            self.env["oms.integration.mapping"]._oms_note_unmapped(
-                self.source_id, exc.unmapped
-            )
+        waiting_for = self.env["oms.integration.mapping"]._oms_note_unmapped(
+            self.source_id, exc.unmapped
+        )
+        if waiting_for or self.waiting_mapping_ids:
+            # What the redrive of a mapping finds its events by.
+            self.waiting_mapping_ids = [fields.Command.set(waiting_for.ids)]
         self._set_failed(
             exc.message, exc.hint, permanent=exc.permanent, retry_after=exc.retry_after
         )
@@ -213,6 +215,60 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
         """Apply one inbound event; return ``(sale_order, note)``. A source
         that may not take orders now (a draft, paused or archived source, no
         inbound consent) keeps the event waiting: nothing is applied."""
+        self.ensure_one()
+        builder = self.env["oms.integration.order.builder"]
+        sale_order, notes = self.env["sale.order"], []
+        for order in self._oms_parsed_orders():
+            sale_order, note = builder._oms_apply(self, order)
+            if note:
+                notes.append(note)
+        return sale_order, "\n".join(notes) or False
+
+    def _oms_preview(self):
+        """What processing this event would do now, changing nothing (the
+        redrive wizard): a note, or the ``OmsProcessingError`` processing
+        would raise. Inbound, the orders go through the same checks as when
+        applied (mappings, customer, products, units, taxes, warehouses,
+        price list) with nothing created; outbound, only whether the source
+        may send now: the provider's answer is only known once sent."""
+        self.ensure_one()
+        if self.direction == "outbound":
+            return self._oms_preview_send()
+        builder = self.env["oms.integration.order.builder"]
+        notes = [
+            builder._oms_apply(self, order, preview=True)[1]
+            for order in self._oms_parsed_orders()
+        ]
+        return "\n".join(note for note in notes if note)
+
+    def _oms_preview_send(self):
+        source = self.source_id
+        refusal = source._oms_traffic_refusal("outbound")
+        if not refusal and source.circuit_open_until:
+            refusal = self.env._(
+                "Sending to %(name)s is paused until %(until)s (too many failed "
+                "callbacks in a row).",
+                name=source.name,
+                until=source.circuit_open_until,
+            )
+        if refusal:
+            raise OmsProcessingError(
+                refusal,
+                hint=self.env._(
+                    "Fix the source (active, consent, Send Order Statuses) or "
+                    "wait for the pause to end, then requeue."
+                ),
+            )
+        return self.env._(
+            "The source may send it now; whether the provider accepts it is "
+            "only known once sent."
+        )
+
+    def _oms_parsed_orders(self):
+        """The orders of this inbound event, read from its stored payload
+        with the source's parser; raises what keeps it from being applied
+        (the source may not take orders now, no parser, an invalid
+        payload)."""
         self.ensure_one()
         source = self.source_id
         refusal = source._oms_processing_refusal()
@@ -264,13 +320,7 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
                     "Ask the provider to send the order again, then discard this event."
                 ),
             )
-        builder = self.env["oms.integration.order.builder"]
-        sale_order, notes = self.env["sale.order"], []
-        for order in orders:
-            sale_order, note = builder._oms_apply(self, order)
-            if note:
-                notes.append(note)
-        return sale_order, "\n".join(notes) or False
+        return orders
 
     # === BUSINESS METHODS: TRIGGERS === #
 

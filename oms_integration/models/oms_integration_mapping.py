@@ -1,3 +1,5 @@
+from collections import Counter
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -58,6 +60,12 @@ class OmsIntegrationMapping(models.Model):
         related="create_date",
         help="When this value was met first.",
     )
+    waiting_dead_letter_count = fields.Integer(
+        string="Orders Waiting",
+        compute="_compute_waiting_dead_letter_count",
+        help="Orders in Dead Letters that failed because this value had no "
+        "mapping: once it is mapped, redrive them from here.",
+    )
 
     _sql_constraints = [
         (
@@ -74,6 +82,15 @@ class OmsIntegrationMapping(models.Model):
     def _compute_odoo_record_name(self):
         for mapping in self:
             mapping.odoo_record_name = mapping._oms_get_record().display_name or False
+
+    def _compute_waiting_dead_letter_count(self):
+        counts = Counter(
+            mapping_id
+            for letter in self._oms_waiting_dead_letters()
+            for mapping_id in letter.event_id.waiting_mapping_ids.ids
+        )
+        for mapping in self:
+            mapping.waiting_dead_letter_count = counts[mapping._origin.id]
 
     @api.depends("kind", "external_code", "external_name")
     def _compute_display_name(self):
@@ -154,7 +171,30 @@ class OmsIntegrationMapping(models.Model):
         self.write({"state": "ignored"})
         return True
 
+    def action_redrive_waiting(self):
+        """Preview, then requeue, the dead letters waiting for this value."""
+        self.ensure_one()
+        letters = self._oms_waiting_dead_letters()
+        if not letters:
+            raise UserError(
+                self.env._(
+                    "No order in Dead Letters is waiting for %(value)s.",
+                    value=self.display_name,
+                )
+            )
+        return self.env["oms.integration.redrive.wizard"]._oms_open(letters)
+
     # === BUSINESS METHODS === #
+
+    def _oms_waiting_dead_letters(self):
+        """The open dead letters whose event failed on one of these values
+        (they are its ``waiting_mapping_ids``)."""
+        return self.env["oms.integration.dead.letter"].search(
+            [
+                ("state", "=", "open"),
+                ("event_id.waiting_mapping_ids", "in", self._origin.ids),
+            ]
+        )
 
     def _oms_get_record(self):
         self.ensure_one()
@@ -178,7 +218,19 @@ class OmsIntegrationMapping(models.Model):
         external_code = (external_code or "").strip()
         if not external_code:
             return None
-        mapping = self.sudo().search(
+        mapping = self._oms_find(source, kind, external_code)
+        if not mapping:
+            if record_unknown:
+                self._oms_create_unmapped(source, kind, external_code, external_name)
+            return None
+        if mapping.state != "mapped":
+            return None
+        return mapping._oms_get_record()
+
+    @api.model
+    def _oms_find(self, source, kind, external_code):
+        """The line of ``external_code`` (of ``kind``) of ``source``, if any."""
+        return self.sudo().search(
             [
                 ("source_id", "=", source.id),
                 ("kind", "=", kind),
@@ -186,29 +238,32 @@ class OmsIntegrationMapping(models.Model):
             ],
             limit=1,
         )
-        if not mapping:
-            if not record_unknown:
-                return None
-            self.sudo().create(
-                {
-                    "source_id": source.id,
-                    "kind": kind,
-                    "external_code": external_code,
-                    "external_name": external_name or False,
-                    "state": "unmapped",
-                }
-            )
-            return None
-        if mapping.state != "mapped":
-            return None
-        return mapping._oms_get_record()
+
+    @api.model
+    def _oms_create_unmapped(self, source, kind, external_code, external_name=None):
+        return self.sudo().create(
+            {
+                "source_id": source.id,
+                "kind": kind,
+                "external_code": external_code,
+                "external_name": external_name or False,
+                "state": "unmapped",
+            }
+        )
 
     @api.model
     def _oms_note_unmapped(self, source, values):
         """Make sure each (kind, code, name) in ``values`` is in the Mapping
-        Center, as unmapped when new."""
+        Center, as unmapped when new; return their lines (what the event
+        that met them waits for)."""
+        mappings = self.sudo().browse()
         for kind, code, name in values:
-            self._oms_resolve(source, kind, code, name)
+            code = (code or "").strip()
+            if code:
+                mappings |= self._oms_find(
+                    source, kind, code
+                ) or self._oms_create_unmapped(source, kind, code, name)
+        return mappings
 
     @api.model
     def _oms_record_mapping(
@@ -221,14 +276,7 @@ class OmsIntegrationMapping(models.Model):
             else const.MAPPING_KIND_FIELDS[kind]
         )
         vals = {field_name: record.id, "state": "mapped"}
-        mapping = self.sudo().search(
-            [
-                ("source_id", "=", source.id),
-                ("kind", "=", kind),
-                ("external_code", "=", external_code),
-            ],
-            limit=1,
-        )
+        mapping = self._oms_find(source, kind, external_code)
         if mapping:
             mapping.write(vals)
         else:

@@ -23,14 +23,19 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
     # === ENTRY POINT === #
 
     @api.model
-    def _oms_apply(self, event, order):
+    def _oms_apply(self, event, order, preview=False):
         """Apply one normalized order of ``event``; return the sale order (the
         first part of an order split by warehouse, or an empty recordset)
-        and a note for the event."""
+        and a note for the event.
+
+        ``preview``: the same checks, raising the same errors, but nothing
+        created or changed (no customer, product, delivery contact, Mapping
+        Center line, sale order nor message); the note says what applying
+        it would do."""
         source = event.source_id
         parts = self._oms_existing_parts(source, order.external_id)
         if order.event_type == "order.cancelled":
-            return self._oms_cancel(event, parts, order)
+            return self._oms_cancel(event, parts, order, preview=preview)
         if parts and self._oms_is_older(parts[0], order):
             note = self.env._(
                 "Version of %(date)s is older than the applied one (%(applied)s): "
@@ -38,19 +43,63 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 date=order.updated_at,
                 applied=parts[0].oms_updated_at,
             )
-            for part in parts:
-                part.message_post(body=note)
+            if not preview:
+                for part in parts:
+                    part.message_post(body=note)
             return parts[0], note
-        resolved = self._oms_resolve_all(source, order)
+        resolved = self._oms_resolve_all(source, order, preview=preview)
         groups = self._oms_warehouse_groups(source, order, resolved)
         if parts.filtered(lambda so: so.state not in ("draft", "sent")):
+            if preview:
+                return parts[0], self.env._(
+                    "%(orders)s is confirmed: the change would not be applied "
+                    "and the order would be flagged for review.",
+                    orders=", ".join(parts.mapped("name")),
+                )
             return self._oms_refuse_late_change(event, parts)
+        resolved["pricelist"] = self._oms_pricelist(source, order)
+        if preview:
+            return parts[:1], self._oms_preview_note(parts, resolved, groups)
         if len(groups) == 1 and not parts.filtered("oms_part_code"):
             sale_order, note = self._oms_write_part(
                 event, order, resolved, parts[:1], groups[0], first=True
             )
             return sale_order, note
         return self._oms_write_split(event, order, resolved, parts, groups)
+
+    @api.model
+    def _oms_preview_note(self, parts, resolved, groups):
+        """What applying an order that passed its checks would do."""
+        if parts:
+            note = self.env._(
+                "Would update %(orders)s.", orders=", ".join(parts.mapped("name"))
+            )
+        else:
+            note = self.env._(
+                "Would create a sale order for %(customer)s.",
+                customer=resolved["partner"].display_name,
+            )
+        if len(groups) > 1:
+            note += " " + self.env._(
+                "Split into %(count)s orders, one per warehouse.", count=len(groups)
+            )
+        # Records found by the source's policies are created when applied.
+        if not resolved["partner"].id:
+            note += " " + self.env._(
+                "The customer %(name)s would be created.",
+                name=resolved["partner"].display_name,
+            )
+        new_products = [
+            match["product"].display_name
+            for match in resolved["lines"]
+            if not match["product"].id
+        ]
+        if new_products:
+            note += " " + self.env._(
+                "New products would be created: %(products)s.",
+                products=", ".join(dict.fromkeys(new_products)),
+            )
+        return note
 
     @api.model
     def _oms_existing_parts(self, source, external_id):
@@ -67,28 +116,33 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
     # === MAPPING === #
 
     @api.model
-    def _oms_resolve_all(self, source, order):
+    def _oms_resolve_all(self, source, order, preview=False):
         """Resolve every external code of ``order``; raise one error naming all
-        the missing ones."""
+        the missing ones. ``preview``: create nothing (a customer or product
+        the source's policy would create is a new, unsaved record) and note
+        nothing in the Mapping Center."""
         People = self.env["oms.integration.order.partner"]
         Lines = self.env["oms.integration.order.lines"]
         missing, advice = [], []
-        partner = People._oms_resolve_partner(source, order.customer, missing, advice)
+        partner = People._oms_resolve_partner(
+            source, order.customer, missing, advice, preview=preview
+        )
         user = Lines._oms_resolve_code(
             source,
             "salesperson",
             order.salesperson_code,
             missing,
             order.salesperson_name,
+            preview=preview,
         )
         resolved = {
             "partner": partner,
             "user": People._oms_salesperson(source, user, partner),
             "carrier": Lines._oms_resolve_code(
-                source, "carrier", order.carrier_code, missing
+                source, "carrier", order.carrier_code, missing, preview=preview
             ),
             "lines": [
-                Lines._oms_resolve_line(source, line, missing, advice)
+                Lines._oms_resolve_line(source, line, missing, advice, preview=preview)
                 for line in order.lines
             ],
         }
@@ -134,10 +188,12 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 self.env._("A unit of the order does not fit its product."),
                 hint=" ".join(advice),
             )
-        # Only now that everything resolved: the delivery contact.
-        resolved["shipping"] = People._oms_delivery_address(
-            source, partner, order.shipping_address
-        )
+        # Only now that everything resolved: the delivery contact (found or
+        # created; nothing in it can fail, so a preview leaves it out).
+        if not preview:
+            resolved["shipping"] = People._oms_delivery_address(
+                source, partner, order.shipping_address
+            )
         return resolved
 
     @api.model
@@ -228,7 +284,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             vals["team_id"] = source.team_id.id
         if source.payment_term_id:
             vals["payment_term_id"] = source.payment_term_id.id
-        vals["pricelist_id"] = self._oms_pricelist(source, order).id
+        vals["pricelist_id"] = resolved["pricelist"].id
         warehouse = resolved.get("warehouse") or source.warehouse_id
         if warehouse:
             vals["warehouse_id"] = warehouse.id
@@ -534,9 +590,9 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         return parts[0], message
 
     @api.model
-    def _oms_cancel(self, event, parts, order):
+    def _oms_cancel(self, event, parts, order, preview=False):
         """Cancel the sale order (every part of an order split by
-        warehouse)."""
+        warehouse); ``preview``: only say so."""
         if not parts:
             return parts, self.env._(
                 "Order %(order)s was cancelled before it reached Odoo: nothing to do.",
@@ -545,6 +601,10 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         to_cancel = parts.filtered(lambda so: so.state != "cancel")
         if not to_cancel:
             return parts[0], self.env._("Already cancelled.")
+        if preview:
+            return parts[0], self.env._(
+                "Would cancel %(orders)s.", orders=", ".join(to_cancel.mapped("name"))
+            )
         for sale_order in to_cancel:
             try:
                 with self.env.cr.savepoint():

@@ -18,33 +18,40 @@ class OmsIntegrationOrderLines(models.AbstractModel):
     # === RESOLVING === #
 
     @api.model
-    def _oms_resolve_line(self, source, line, missing, advice):
-        product = self._oms_resolve_product(source, line, missing)
+    def _oms_resolve_line(self, source, line, missing, advice, preview=False):
+        """The Odoo records of one provider line. ``preview``: nothing
+        recorded nor created (a product the source's policy would create is
+        a new, unsaved record)."""
+        product = self._oms_resolve_product(source, line, missing, preview=preview)
         return {
             "product": product,
-            "unit": self._oms_resolve_unit(source, line, product, missing, advice),
+            "unit": self._oms_resolve_unit(
+                source, line, product, missing, advice, preview=preview
+            ),
             "taxes": self._oms_resolve_taxes(source, line, missing),
             "warehouse": self._oms_resolve_code(
-                source, "warehouse", line.warehouse_code, missing
+                source, "warehouse", line.warehouse_code, missing, preview=preview
             ),
         }
 
     @api.model
-    def _oms_resolve_code(self, source, kind, code, missing, name=""):
+    def _oms_resolve_code(self, source, kind, code, missing, name="", preview=False):
         if not code:
             return None
         record = self.env["oms.integration.mapping"]._oms_resolve(
-            source, kind, code, name
+            source, kind, code, name, record_unknown=not preview
         )
         if record is None:
             missing.append((kind, code, name))
         return record
 
     @api.model
-    def _oms_resolve_product(self, source, line, missing):
+    def _oms_resolve_product(self, source, line, missing, preview=False):
         Mapping = self.env["oms.integration.mapping"]
         code = line.sku or line.product_external_id
-        product = Mapping._oms_resolve(source, "product", code, line.product_name)
+        product = Mapping._oms_resolve(
+            source, "product", code, line.product_name, record_unknown=not preview
+        )
         if product:
             return product
         if source.product_policy in ("match", "match_create") and line.sku:
@@ -62,14 +69,16 @@ class OmsIntegrationOrderLines(models.AbstractModel):
                 and not candidates
                 and source.product_policy == "match_create"
             ):
-                product = self.env["product.product"].create(
-                    {
-                        "name": line.product_name or line.sku,
-                        "default_code": line.sku,
-                        "type": "consu",
-                        "company_id": source.company_id.id,
-                    }
-                )
+                vals = {
+                    "name": line.product_name or line.sku,
+                    "default_code": line.sku,
+                    "type": "consu",
+                    "company_id": source.company_id.id,
+                }
+                Product = self.env["product.product"]
+                product = Product.new(vals) if preview else Product.create(vals)
+            if product and preview:
+                return product
             if product:
                 Mapping._oms_record_mapping(
                     source, "product", code, product, line.product_name
@@ -79,7 +88,7 @@ class OmsIntegrationOrderLines(models.AbstractModel):
         return None
 
     @api.model
-    def _oms_resolve_unit(self, source, line, product, missing, advice):
+    def _oms_resolve_unit(self, source, line, product, missing, advice, preview=False):
         """The Odoo unit (``uom.uom``) or packaging (``product.packaging``)
         of the provider's unit; ``None`` without one (the product's unit).
 
@@ -89,7 +98,9 @@ class OmsIntegrationOrderLines(models.AbstractModel):
         is not "unmapped": ``advice`` says what to fix."""
         if not line.uom_name:
             return None
-        unit = self._oms_resolve_code(source, "uom", line.uom_name, missing)
+        unit = self._oms_resolve_code(
+            source, "uom", line.uom_name, missing, preview=preview
+        )
         if not unit or not product:
             return unit
         if unit._name == "product.packaging":

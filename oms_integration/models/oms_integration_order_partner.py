@@ -27,16 +27,21 @@ class OmsIntegrationOrderPartner(models.AbstractModel):
     # === CUSTOMER === #
 
     @api.model
-    def _oms_resolve_partner(self, source, customer, missing, advice):
+    def _oms_resolve_partner(self, source, customer, missing, advice, preview=False):
         """The customer of the order: its mapping, else a unique match (the
         policy permitting), else a new customer (``match_create``).
 
         Two or more matching customers never make a third one: the code is
         left unmapped and ``advice`` names the candidates, so that mapping
-        one of them resolves the order."""
+        one of them resolves the order. ``preview``: nothing recorded, and
+        the customer that would be created is a new, unsaved record."""
         Mapping = self.env["oms.integration.mapping"]
         partner = Mapping._oms_resolve(
-            source, "partner", customer.external_id, customer.name
+            source,
+            "partner",
+            customer.external_id,
+            customer.name,
+            record_unknown=not preview,
         )
         if partner:
             return partner
@@ -59,7 +64,9 @@ class OmsIntegrationOrderPartner(models.AbstractModel):
                 return None
             partner = candidates
             if not partner and source.partner_policy == "match_create":
-                partner = self._oms_create_partner(source, customer)
+                partner = self._oms_create_partner(source, customer, preview=preview)
+            if partner and preview:
+                return partner
             if partner:
                 Mapping._oms_record_mapping(
                     source, "partner", customer.external_id, partner, customer.name
@@ -108,17 +115,19 @@ class OmsIntegrationOrderPartner(models.AbstractModel):
         return Partner.browse()
 
     @api.model
-    def _oms_create_partner(self, source, customer):
-        return self.env["res.partner"].create(
-            dict(
-                self._oms_address_vals(customer),
-                company_id=source.company_id.id,
-                customer_rank=1,
-                ref=customer.external_id,
-                email=customer.email or False,
-                vat=customer.vat or False,
-            )
+    def _oms_create_partner(self, source, customer, preview=False):
+        """A new customer for the provider's ``customer``; ``preview``: not
+        saved (``new``)."""
+        vals = dict(
+            self._oms_address_vals(customer),
+            company_id=source.company_id.id,
+            customer_rank=1,
+            ref=customer.external_id,
+            email=customer.email or False,
+            vat=customer.vat or False,
         )
+        Partner = self.env["res.partner"]
+        return Partner.new(vals) if preview else Partner.create(vals)
 
     @api.model
     def _oms_address_vals(self, address):

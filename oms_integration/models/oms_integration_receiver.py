@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, mute_logger
 
+from .. import const
 from ..exceptions import OmsProcessingError
 from ..lib import normalize, redaction, signatures
 
@@ -158,6 +159,7 @@ class OmsIntegrationReceiver(models.AbstractModel):
             "payload": vals["payload"],
             "payload_hash": vals["payload_hash"],
             "headers": vals["headers"],
+            "received_via": const.RECEIVED_VIA_BY_CHANNEL[channel],
             "now": now,
             "uid": self.env.uid,
         }
@@ -167,12 +169,13 @@ class OmsIntegrationReceiver(models.AbstractModel):
                 INSERT INTO oms_integration_event (
                     direction, source_id, provider, event_type,
                     external_order_id, external_updated_at, delivery_id,
-                    payload, payload_hash, headers, state, attempts,
-                    next_attempt_at, received_at,
+                    payload, payload_hash, headers, received_via, state,
+                    attempts, next_attempt_at, received_at,
                     create_uid, write_uid, create_date, write_date)
                 VALUES ('inbound', %(source)s, %(provider)s, %(event_type)s,
                         %(external_order_id)s, %(version)s, %(delivery_id)s,
-                        %(payload)s, %(payload_hash)s, %(headers)s, 'pending', 0,
+                        %(payload)s, %(payload_hash)s, %(headers)s,
+                        %(received_via)s, 'pending', 0,
                         %(now)s, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s)
                 ON CONFLICT DO NOTHING
                 RETURNING id
@@ -432,8 +435,9 @@ class OmsIntegrationReceiver(models.AbstractModel):
             message, hint = str(exc), self.env._("Fix the source's settings.")
         else:
             _logger.exception("Polling integration source %s failed", source.id)
-            message = self.env._("Unexpected error: %(error)s", error=exc)
-            hint = self.env._("If it keeps failing, report it with this message.")
+            message, hint = self.env["oms.integration.hints"]._oms_hint(
+                "unexpected", error=exc
+            )
         message = redaction.redact_text(str(message), source._oms_known_secret_values())
         now = fields.Datetime.now()
         failures = source.poll_failure_count + 1

@@ -1,7 +1,7 @@
 import json
 import uuid
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import float_compare
 
 from .. import const
@@ -58,6 +58,12 @@ class SaleOrder(models.Model):
         selection=const.SYNC_STATUSES, string="Sync Status", readonly=True, copy=False
     )
     oms_sync_message = fields.Text(string="Sync Message", readonly=True, copy=False)
+    # What the order showed before a status callback failed: given back once
+    # a later one is accepted.
+    oms_sync_status_before_callback = fields.Selection(
+        selection=const.SYNC_STATUSES, readonly=True, copy=False
+    )
+    oms_sync_message_before_callback = fields.Text(readonly=True, copy=False)
     oms_event_ids = fields.One2many(
         "oms.integration.event",
         "sale_order_id",
@@ -214,6 +220,96 @@ class SaleOrder(models.Model):
         if created.filtered(lambda e: e.state == "pending"):
             Event._oms_trigger_runners("outbound")
         return created
+
+    @api.model
+    def _oms_note_callbacks(self, events):
+        """Show on their sale orders what became of these status callbacks
+        (outbound events): one that failed (retried by itself) or went to
+        the dead letters makes its order "Provider not updated", saying
+        which status was not sent and why; once a later callback is
+        accepted, the order shows again the sync status it had."""
+        orders = self.sudo().with_context(tracking_disable=True)
+        failed = events.filtered(lambda e: e.state in ("failed", "dead"))
+        for event in failed:
+            order = orders.browse(event.sale_order_id.id)
+            vals = {
+                "oms_sync_status": "not_updated",
+                "oms_sync_message": order._oms_callback_failure_message(event),
+            }
+            if order.oms_sync_status != "not_updated":
+                vals["oms_sync_status_before_callback"] = order.oms_sync_status
+                vals["oms_sync_message_before_callback"] = order.oms_sync_message
+            order.write(vals)
+        accepted = (events - failed).filtered(
+            lambda e: (
+                e.state == "done" and e.sale_order_id.oms_sync_status == "not_updated"
+            )
+        )
+        if not accepted:
+            return
+        # A later callback that failed still stands.
+        still_failing = (
+            self.env["oms.integration.event"]
+            .sudo()
+            .search(
+                [
+                    ("direction", "=", "outbound"),
+                    ("sale_order_id", "in", accepted.sale_order_id.ids),
+                    ("state", "in", ("failed", "dead")),
+                    ("id", ">", min(accepted.ids)),
+                ]
+            )
+        )
+        restored = orders.browse()
+        for order, done in accepted.grouped("sale_order_id").items():
+            last = max(done.ids)
+            if not still_failing.filtered(
+                lambda e, o=order, last=last: e.sale_order_id == o and e.id > last
+            ):
+                restored |= order
+        for (status, message), group in restored.grouped(
+            lambda o: (
+                o.oms_sync_status_before_callback,
+                o.oms_sync_message_before_callback,
+            )
+        ).items():
+            orders.browse(group.ids).write(
+                {
+                    "oms_sync_status": status,
+                    "oms_sync_message": message,
+                    "oms_sync_status_before_callback": False,
+                    "oms_sync_message_before_callback": False,
+                }
+            )
+
+    def _oms_callback_failure_message(self, event):
+        self.ensure_one()
+        status = dict(const.ORDER_STATUSES).get(event.status, event.status)
+        message = self.env._(
+            "%(provider)s was not told that this order is %(status)s: %(error)s",
+            provider=event.source_id.name,
+            status=status,
+            error=(event.last_error or "").strip(),
+        )
+        if event.error_hint:
+            message += "\n" + event.error_hint
+        if event.state == "dead":
+            return (
+                message
+                + "\n"
+                + self.env._(
+                    "It will not be sent again by itself: the operations team sees "
+                    "it in OMS Integration > Dead Letters."
+                )
+            )
+        return (
+            message
+            + "\n"
+            + self.env._(
+                "It will be sent again by itself; if that keeps failing, the "
+                "operations team sees it in OMS Integration > Dead Letters."
+            )
+        )
 
     def _oms_status_body(self, status, picking=None):
         """The status in the compatible format (the outbound contract); a

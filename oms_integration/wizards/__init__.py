@@ -1,2 +1,3 @@
 from . import oms_integration_consent_wizard
 from . import oms_integration_reason_wizard
+from . import oms_integration_redrive_wizard
