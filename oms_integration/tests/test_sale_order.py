@@ -4,11 +4,11 @@ from freezegun import freeze_time
 from lxml import etree
 from psycopg2 import IntegrityError
 
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..lib.simulator import ProviderSimulator
-from .common import OmsIntegrationCommon
+from .common import OmsIntegrationCommon, OmsTestMixin
 
 START = datetime(2026, 11, 23, 8, 0, 0)
 
@@ -267,3 +267,51 @@ class TestSaleOrderSourceForSalespeople(OmsIntegrationCommon):
         source_fields = etree.fromstring(arch).xpath("//field[@name='oms_source_id']")
         self.assertEqual(len(source_fields), 1)
         self.assertNotIn("no_open", source_fields[0].get("options") or "")
+
+
+@tagged("post_install", "-at_install")
+class TestSaleOrderSourceOverHttp(OmsTestMixin, HttpCase):
+    """The order as the web client loads it for a salesperson, over HTTP."""
+
+    def test_salesman_loads_his_order_with_its_source_over_http(self):
+        salesman = new_test_user(
+            self.env,
+            login="oms_http_salesman",
+            groups="base.group_user,sales_team.group_sale_salesman",
+        )
+        source = self.env["oms.integration.source"].create(
+            {"name": "HTTP source", "mode": "webhook"}
+        )
+        partner = self.env["res.partner"].create({"name": "HTTP customer"})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "user_id": salesman.id,
+                "oms_source_id": source.id,
+                "oms_external_id": "HTTP-1",
+                "oms_sync_status": "not_updated",
+                "oms_sync_message": "HTTP source was not told that this order is "
+                "Approved.",
+            }
+        )
+        self.authenticate("oms_http_salesman", "oms_http_salesman")
+        [values] = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/sale.order/web_read",
+            {
+                "model": "sale.order",
+                "method": "web_read",
+                "args": [[order.id]],
+                "kwargs": {
+                    "specification": {
+                        "oms_source_id": {"fields": {"display_name": {}}},
+                        "oms_sync_status": {},
+                        "oms_sync_message": {},
+                    }
+                },
+            },
+        )
+        self.assertEqual(
+            values["oms_source_id"], {"id": source.id, "display_name": "HTTP source"}
+        )
+        self.assertEqual(values["oms_sync_status"], "not_updated")
+        self.assertIn("was not told", values["oms_sync_message"])
