@@ -8,7 +8,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .. import const
 from ..exceptions import OmsProcessingError
-from ..lib import outbound
+from ..lib import hints, outbound
 
 _logger = logging.getLogger(__name__)
 
@@ -328,26 +328,39 @@ class OmsIntegrationSender(models.AbstractModel):
             elif answer.outcome == outbound.RETRY:
                 event._set_failed(
                     answer.message,
-                    self.env._(
-                        "The provider is unavailable or asked to wait: the "
-                        "status will be sent again by itself."
-                    ),
+                    self._oms_answer_hint(answer, hints.STATUS_RETRY),
                     retry_after=answer.retry_after,
                 )
             else:
                 event._set_failed(
                     answer.message,
-                    self.env._(
-                        "The provider refused this status. Read its answer in "
-                        "the HTTP exchanges, fix the cause (mapping, order data "
-                        "or the source's settings), then Retry."
-                    ),
+                    self._oms_answer_hint(answer, hints.STATUS_REFUSED),
                     permanent=True,
                 )
         for note, events in delivered.items():
             events._set_done(note=note)
             self._oms_after_sent(events)
         return exchanges
+
+    @api.model
+    def _oms_answer_hint(self, answer, default_key):
+        """What to do about a status not delivered (the hints catalogue): the
+        hint of the provider's answer (401, 404, a timeout...) when it says
+        more than ``default_key``, else that of ``default_key``."""
+        if answer.response is None:
+            key = hints.classify_error_text(answer.error) if answer.error else None
+        else:
+            key = hints.classify_status(answer.response.status_code)
+        if key in (None, hints.SERVER_ERROR, hints.CLIENT_ERROR, hints.UNREACHABLE):
+            key = default_key
+        source = answer.event.source_id
+        return self.env["oms.integration.hints"]._oms_hint(
+            key,
+            status=answer.response.status_code if answer.response is not None else "",
+            error=answer.message or "",
+            target=source._oms_hint_target("outbound"),
+            credentials=source._oms_hint_credentials("outbound"),
+        )[1]
 
     @api.model
     def _oms_after_sent(self, events):

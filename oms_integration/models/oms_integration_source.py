@@ -37,8 +37,8 @@ class OmsIntegrationSource(models.Model):
         required=True,
         default=const.PROVIDER_COMPATIBLE,
         tracking=True,
-        help="The system sending the orders. 'Compatible' is the canonical JSON "
-        "format of the OMS webhook contract.",
+        help="The system sending the orders. Choose 'Compatible' for a shop or "
+        "app that follows this module's published order format.",
     )
     mode = fields.Selection(
         selection=const.MODES, required=True, default="webhook", tracking=True
@@ -107,8 +107,9 @@ class OmsIntegrationSource(models.Model):
         compute="_compute_secret_inputs",
         inverse="_inverse_secret_inputs",
         groups="oms_integration.group_oms_manager",
-        help="Shared secret used to verify webhook signatures (for Standard "
-        "Webhooks: whsec_<base64>).",
+        help="The secret shared with the provider: Odoo accepts an order only "
+        "when it is signed with it. Copy it from the provider's webhook settings "
+        "(it starts with whsec_).",
     )
     signing_secret_previous = fields.Char(
         string="Previous Signing Secret",
@@ -169,10 +170,10 @@ class OmsIntegrationSource(models.Model):
     )
     poll_next_run = fields.Datetime(string="Next Poll", copy=False)
     poll_cursor = fields.Char(
-        string="Polling Cursor",
+        string="Polling Position",
         copy=False,
         help="Where the next poll starts: the provider's position (a date or a "
-        "token) after the last order stored. Polling moves it forward by "
+        "code) after the last order stored. Polling moves it forward by "
         "itself. Editing it makes the next poll start there: an earlier value "
         "asks for orders again (those already received are recognised as "
         "duplicates and skipped), a later one skips the orders in between for "
@@ -182,7 +183,7 @@ class OmsIntegrationSource(models.Model):
         string="Import Orders From",
         help="The first poll of the source asks for the orders changed since "
         "then (empty: the provider's whole history). Later polls start from "
-        "the cursor.",
+        "the polling position.",
     )
     poll_last_run = fields.Datetime(string="Last Poll", readonly=True, copy=False)
     poll_last_result = fields.Text(string="Last Poll Result", readonly=True, copy=False)
@@ -190,10 +191,13 @@ class OmsIntegrationSource(models.Model):
         string="Polling Overlap (s)",
         default=const.DEFAULT_POLL_OVERLAP,
         help="Each run asks again for the orders changed this long before the "
-        "cursor, so that nothing is missed between runs; duplicates are dropped.",
+        "polling position, so that nothing is missed between runs; orders "
+        "already received are skipped.",
     )
     poll_page_size = fields.Integer(
-        string="Polling Page Size", default=const.DEFAULT_POLL_PAGE_SIZE
+        string="Polling Page Size",
+        default=const.DEFAULT_POLL_PAGE_SIZE,
+        help="How many orders one request to the provider asks for.",
     )
     poll_failure_count = fields.Integer(
         string="Consecutive Polling Failures", readonly=True, copy=False
@@ -306,10 +310,15 @@ class OmsIntegrationSource(models.Model):
         string="Retry Delay Cap (s)", default=const.DEFAULT_RETRY_MAX_DELAY
     )
     body_size_limit = fields.Integer(
-        string="Body Size Limit (bytes)", default=const.DEFAULT_BODY_SIZE_LIMIT
+        string="Body Size Limit (bytes)",
+        default=const.DEFAULT_BODY_SIZE_LIMIT,
+        help="A delivery larger than this is refused (the provider is told so).",
     )
     timestamp_tolerance = fields.Integer(
-        string="Timestamp Tolerance (s)", default=const.DEFAULT_TIMESTAMP_TOLERANCE
+        string="Timestamp Tolerance (s)",
+        default=const.DEFAULT_TIMESTAMP_TOLERANCE,
+        help="A delivery signed longer ago than this is refused as a possible "
+        "replay. Raise it only if the provider's clock is off.",
     )
     retention_days = fields.Integer(
         string="Keep Processed Events (days)", default=const.DEFAULT_RETENTION_DAYS

@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 
 from .. import const
 from ..exceptions import OmsProcessingError
-from ..lib import normalize, outbound, redaction, sending, signatures
+from ..lib import hints, normalize, outbound, redaction, sending, signatures
 from ..lib import status as status_lib
 
 _logger = logging.getLogger(__name__)
@@ -235,19 +235,24 @@ class OmsIntegrationProviderMixin(models.AbstractModel):
         ``OmsProcessingError`` with a plain-language hint (secrets redacted)."""
         self.ensure_one()
         secrets = self._oms_known_secret_values()
+
+        def failure(key, permanent=True, **params):
+            problem, action = self.env["oms.integration.hints"]._oms_hint(
+                key,
+                target=self._oms_hint_target("polling"),
+                credentials=self._oms_hint_credentials("polling"),
+                **params,
+            )
+            return OmsProcessingError(
+                redaction.redact_text(problem, secrets),
+                hint=action,
+                permanent=permanent,
+            )
+
         wait = self._oms_take_rate_slot(max_sleep=const.MAX_RATE_LIMIT_SLEEP * 5)
         if wait:
-            raise OmsProcessingError(
-                self.env._(
-                    "The source's rate limit (%(limit)s requests per minute) is "
-                    "reached.",
-                    limit=self.rate_limit,
-                ),
-                hint=self.env._(
-                    "Nothing to do: the next run goes on. Raise Requests per "
-                    "Minute if the provider allows more."
-                ),
-                permanent=False,
+            raise failure(
+                hints.RATE_LIMIT_REACHED, permanent=False, limit=self.rate_limit
             )
         try:
             response = self._oms_http_session().request(
@@ -258,66 +263,23 @@ class OmsIntegrationProviderMixin(models.AbstractModel):
                 allow_redirects=False,
                 **kwargs,
             )
-        except requests.Timeout as exc:
-            raise OmsProcessingError(
-                self.env._("The provider's API did not answer in time."),
-                hint=self.env._("Nothing to do if it is rare: the next run retries."),
-                permanent=False,
-            ) from exc
         except requests.RequestException as exc:
-            raise OmsProcessingError(
-                redaction.redact_text(
-                    self.env._("Cannot reach the provider's API: %(error)s", error=exc),
-                    secrets,
-                ),
-                hint=self.env._(
-                    "Check the Provider API URL on the source and the network."
-                ),
-                permanent=False,
+            raise failure(
+                hints.classify_exception(exc), permanent=False, error=exc
             ) from exc
-        if response.is_redirect:
-            raise OmsProcessingError(
-                self.env._(
-                    "The provider's API answered with a redirect (HTTP "
-                    "%(status)s): it is not followed.",
-                    status=response.status_code,
-                ),
-                hint=self.env._(
-                    "Set the Provider API URL the provider gives (the address it "
-                    "redirects to), then give polling consent for that host."
-                ),
-            )
-        if response.status_code in (401, 403):
-            raise OmsProcessingError(
-                self.env._(
-                    "The provider refused the credentials (HTTP %(status)s).",
-                    status=response.status_code,
-                ),
-                hint=self.env._("Set a valid API token on the source."),
-            )
-        if response.status_code >= 400:
-            raise OmsProcessingError(
-                redaction.redact_text(
-                    self.env._(
-                        "The provider answered HTTP %(status)s: %(body)s",
-                        status=response.status_code,
-                        body=redaction.redact_and_cut(response.text, secrets, 500),
-                    ),
-                    secrets,
-                ),
-                hint=self.env._(
-                    "A temporary provider error if it is 5xx or 429: the next run "
-                    "retries. Otherwise check the source's settings."
-                ),
+        key = hints.classify_status(response.status_code)
+        if key:
+            raise failure(
+                key,
+                # 5xx and 429 are worth retrying; any other answer needs a fix.
                 permanent=response.status_code < 500 and response.status_code != 429,
+                status=response.status_code,
+                body=redaction.redact_and_cut(response.text, secrets, 500),
             )
         try:
             return response.json()
         except ValueError as exc:
-            raise OmsProcessingError(
-                self.env._("The provider's answer is not JSON."),
-                hint=self.env._("Check the Provider API URL on the source."),
-            ) from exc
+            raise failure(hints.NOT_JSON) from exc
 
     def action_poll_now(self):
         """Poll the source now (the polling cron's work for this source)."""

@@ -161,7 +161,7 @@ class TestPolling(OmsIntegrationCommon):
         self.poll_source.api_token = "wrong-token-value-42"
         self._poll()
         self.assertEqual(self.poll_source.poll_failure_count, 1)
-        self.assertIn("Set a valid API token", self.poll_source.poll_last_result)
+        self.assertIn("Check the API token", self.poll_source.poll_last_result)
         self.assertNotIn("wrong-token-value-42", self.poll_source.poll_last_result)
 
     def test_one_failing_source_does_not_stop_the_others(self):

@@ -51,9 +51,9 @@ class OmsIntegrationSource(models.Model):
         selection=const.AUTH_MODES,
         string="Cloudify Sign-in",
         default=const.DEFAULT_AUTH_MODE,
-        help="Session Login: Odoo's login of a Cloudify user (database, login, "
-        "password). OAuth2 Client Credentials: a token from the token URL with "
-        "the client ID and secret Cloudify gives.",
+        help="How Odoo signs in to Cloudify. Session Login: as a Cloudify user "
+        "(database, login and password of that user). OAuth2 Client "
+        "Credentials: with the client ID and client secret Cloudify gives you.",
     )
     cloudify_database = fields.Char(
         help="The database name of the tenant, for the session login (and sent "

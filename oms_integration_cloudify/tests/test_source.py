@@ -69,6 +69,14 @@ class TestCloudifySource(CloudifyCommon):
         self.assertNotIn(token.value, str(record.with_user(self.manager).read()))
         # Another company's sessions are not listed.
         company_b = self.env["res.company"].create({"name": "Cloudify Company B"})
+        # Its orders are in VND: activation needs a pricelist in VND there.
+        self.env["product.pricelist"].create(
+            {
+                "name": "VND B",
+                "currency_id": self.env.ref("base.VND").id,
+                "company_id": company_b.id,
+            }
+        )
         other = self._create_cloudify_source(
             scopes=("polling",),
             mode="polling",

@@ -29,10 +29,11 @@ class OmsIntegrationSource(models.Model):
         selection=const.AUTH_MODES,
         string="Mobiwork Webhook Authentication",
         default=const.DEFAULT_AUTH_MODE,
-        help="tokenkey: Mobiwork's own scheme, a fixed token in the tokenkey "
-        "header (anyone who sees one request can replay it). Standard Webhooks: "
-        "each delivery signed with the source's signing secret; choose it when "
-        "your Mobiwork tenant can sign.",
+        help="How Odoo recognises orders really sent by Mobiwork. tokenkey: "
+        "Mobiwork's usual way, the same token key on every order (anyone who "
+        "sees one order can send fake ones). Standard Webhooks: each order "
+        "signed with the source's signing secret; choose it when your Mobiwork "
+        "account can sign its orders.",
     )
     mobiwork_org_id = fields.Char(
         string="Mobiwork Organisation ID",
