@@ -2,8 +2,9 @@
 from . import oms_integration_source_security
 from . import oms_integration_source_hooks
 from . import oms_integration_event_runner
-from . import oms_integration_source
 from . import oms_integration_source_readiness
+from . import oms_integration_source_dashboard
+from . import oms_integration_source
 from . import oms_integration_source_compatible
 from . import oms_integration_consent
 from . import oms_integration_status_map
@@ -24,5 +25,4 @@ from . import stock_move
 from . import oms_integration_exchange
 from . import oms_integration_hints
 from . import oms_integration_readiness_finding
-from . import oms_integration_source_dashboard
 from . import res_config_settings

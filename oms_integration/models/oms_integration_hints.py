@@ -25,123 +25,126 @@ class OmsIntegrationHints(models.AbstractModel):
         ``error``, ``target`` (the setting holding the address, "the Provider
         API URL"), ``credentials`` (the credentials sent, "the API token"),
         ``limit``. Provider addons add their keys: super() first."""
-        _ = self.env._
         return {
             "http_unauthorized": (
-                _("The provider refused the credentials (HTTP %(status)s)."),
-                _(
+                self.env._("The provider refused the credentials (HTTP %(status)s)."),
+                self.env._(
                     "Check %(credentials)s on the source (type it again if it "
                     "was changed at the provider), then click Test Connection."
                 ),
             ),
             "http_forbidden": (
-                _(
+                self.env._(
                     "The provider refused access (HTTP %(status)s): the "
                     "credentials are known but not allowed to do this."
                 ),
-                _(
+                self.env._(
                     "Ask the provider to give this account access to orders and "
                     "statuses, or set the credentials of an account that has it, "
                     "then click Test Connection."
                 ),
             ),
             "http_not_found": (
-                _("The provider has no such address (HTTP %(status)s)."),
-                _(
+                self.env._("The provider has no such address (HTTP %(status)s)."),
+                self.env._(
                     "Check %(target)s on the source: it must be the address the "
                     "provider gives, with no wrong or missing path."
                 ),
             ),
             "http_rate_limited": (
-                _("The provider asks to slow down (HTTP %(status)s)."),
-                _(
+                self.env._("The provider asks to slow down (HTTP %(status)s)."),
+                self.env._(
                     "Nothing to do if it is rare: the next run retries. If it "
                     "keeps happening, lower Requests per Minute on the source to "
                     "what the provider allows."
                 ),
             ),
             "http_server_error": (
-                _("The provider has an error on its side (HTTP %(status)s): %(body)s"),
-                _(
+                self.env._(
+                    "The provider has an error on its side (HTTP %(status)s): %(body)s"
+                ),
+                self.env._(
                     "A temporary provider error: the next run retries. If it "
                     "lasts, tell the provider."
                 ),
             ),
             "http_client_error": (
-                _("The provider answered HTTP %(status)s: %(body)s"),
-                _(
+                self.env._("The provider answered HTTP %(status)s: %(body)s"),
+                self.env._(
                     "Read the provider's answer and check the source's settings "
                     "it names."
                 ),
             ),
             "http_redirect": (
-                _(
+                self.env._(
                     "The provider answered with a redirect (HTTP %(status)s): it "
                     "is not followed."
                 ),
-                _(
+                self.env._(
                     "Set %(target)s the provider gives (the address it redirects "
                     "to), then give consent for that host."
                 ),
             ),
             "not_json": (
-                _("The provider's answer is not JSON."),
-                _("Check %(target)s on the source."),
+                self.env._("The provider's answer is not JSON."),
+                self.env._("Check %(target)s on the source."),
             ),
             "timeout": (
-                _("The provider did not answer in time."),
-                _("Nothing to do if it is rare: the next run retries."),
+                self.env._("The provider did not answer in time."),
+                self.env._("Nothing to do if it is rare: the next run retries."),
             ),
             "tls": (
-                _(
+                self.env._(
                     "Cannot reach the provider securely: its certificate is not "
                     "trusted or does not match the address (%(error)s)."
                 ),
-                _(
+                self.env._(
                     "Check %(target)s (https:// and the exact host the provider "
                     "gives). If the provider's certificate expired, tell the "
                     "provider."
                 ),
             ),
             "dns": (
-                _("Cannot reach the provider: its host name is not found (%(error)s)."),
-                _(
+                self.env._(
+                    "Cannot reach the provider: its host name is not found (%(error)s)."
+                ),
+                self.env._(
                     "Check the spelling of %(target)s on the source, and that "
                     "this server can reach the internet."
                 ),
             ),
             "unreachable": (
-                _("Cannot reach the provider: %(error)s"),
-                _("Check %(target)s on the source and the network."),
+                self.env._("Cannot reach the provider: %(error)s"),
+                self.env._("Check %(target)s on the source and the network."),
             ),
             "rate_limit_reached": (
-                _(
+                self.env._(
                     "The source's rate limit (%(limit)s requests per minute) is "
                     "reached."
                 ),
-                _(
+                self.env._(
                     "Nothing to do: the next run goes on. Raise Requests per "
                     "Minute if the provider allows more."
                 ),
             ),
             "status_retry": (
-                _("The status could not be delivered: %(error)s"),
-                _(
+                self.env._("The status could not be delivered: %(error)s"),
+                self.env._(
                     "The provider is unavailable or asked to wait: the status "
                     "will be sent again by itself."
                 ),
             ),
             "status_refused": (
-                _("The provider refused the status: %(error)s"),
-                _(
+                self.env._("The provider refused the status: %(error)s"),
+                self.env._(
                     "The provider refused this status. Read its answer in the "
                     "HTTP exchanges, fix the cause (mapping, order data or the "
                     "source's settings), then Retry."
                 ),
             ),
             "unexpected": (
-                _("Unexpected error: %(error)s"),
-                _("If it keeps failing, report it with this message."),
+                self.env._("Unexpected error: %(error)s"),
+                self.env._("If it keeps failing, report it with this message."),
             ),
         }
 

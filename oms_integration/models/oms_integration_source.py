@@ -21,6 +21,8 @@ class OmsIntegrationSource(models.Model):
         "mail.activity.mixin",
         "oms.integration.security.mixin",
         "oms.integration.provider.mixin",
+        "oms.integration.readiness.mixin",
+        "oms.integration.cockpit.mixin",
     ]
     _order = "sequence, name, id"
 

@@ -14,7 +14,7 @@ _logger = logging.getLogger(__name__)
 BACKLOG_STATES = ("pending", "failed")
 
 
-class OmsIntegrationSource(models.Model):
+class OmsIntegrationCockpitMixin(models.AbstractModel):
     """The operations cockpit of a source: its backlog, dead letters and
     recent activity, counted for all the sources at once (one grouped query
     per table, whatever the number of cards), the stall threshold that turns
@@ -33,7 +33,8 @@ class OmsIntegrationSource(models.Model):
     sources are watched (a source paused after polling failures keeps its
     alert); the alerts of draft and archived sources close."""
 
-    _inherit = "oms.integration.source"
+    _name = "oms.integration.cockpit.mixin"
+    _description = "Integration Source Cockpit"
 
     # === FIELDS: ALERTS === #
 

@@ -12,7 +12,7 @@ from ..lib import hints, redaction
 from ..lib import status as status_lib
 
 
-class OmsIntegrationSource(models.Model):
+class OmsIntegrationReadinessMixin(models.AbstractModel):
     """Readiness of a source: the checks that tell an administrator, before
     orders die, what will make them fail (settings, consent, pricelists,
     taxes, products, warehouses, mappings, the provider's answers), stored as
@@ -23,7 +23,8 @@ class OmsIntegrationSource(models.Model):
     connection test into ``_oms_connection_test_request`` (or
     ``_oms_test_connection``), super() first."""
 
-    _inherit = "oms.integration.source"
+    _name = "oms.integration.readiness.mixin"
+    _description = "Integration Source Readiness"
 
     readiness_finding_ids = fields.One2many(
         "oms.integration.readiness.finding", "source_id", string="Readiness"
@@ -146,7 +147,7 @@ class OmsIntegrationSource(models.Model):
     def _cron_check_readiness(self):
         """Cron: check every source that is not archived (a source turning
         bad while nobody looks at it shows in its score)."""
-        sources = self.search([])
+        sources = self.search([("active", "=", True)])
         for source in sources:
             source._oms_check_readiness()
         return sources
