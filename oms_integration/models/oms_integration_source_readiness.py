@@ -64,11 +64,23 @@ class OmsIntegrationReadinessMixin(models.AbstractModel):
 
     # === CRUD METHODS === #
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        sources = super().create(vals_list)
+        # A new source shows what it lacks at once, not a score of 100.
+        sources._oms_check_readiness()
+        return sources
+
     def write(self, vals):
         if set(vals) & self._oms_connection_fields():
             # The last Test Connection was about other addresses or credentials.
             vals = dict(vals, connection_state=False, connection_message=False)
-        return super().write(vals)
+        res = super().write(vals)
+        if set(vals) & self._oms_readiness_fields():
+            # Saved settings: the score follows (what changes elsewhere, such
+            # as taxes or products, waits for the daily check or the button).
+            self._oms_check_readiness()
+        return res
 
     # === ACTION METHODS === #
 
@@ -178,6 +190,26 @@ class OmsIntegrationReadinessMixin(models.AbstractModel):
             )
             findings |= created
         return findings.with_env(self.env)
+
+    def _oms_readiness_fields(self):
+        """The settings the checks read: saving one checks the source again.
+        Provider addons add theirs (super() first)."""
+        return self._oms_connection_fields() | {
+            "active",
+            "adjustment_product_id",
+            "company_id",
+            "discount_product_id",
+            "no_rate_tax_policy",
+            "partner_policy",
+            "price_include_tax",
+            "pricelist_id",
+            "product_policy",
+            "provider",
+            "shipping_product_id",
+            "total_policy",
+            "warehouse_id",
+            "warehouse_policy",
+        }
 
     def _oms_get_activation_problems(self):
         """What prevents activating this source, in plain language: the

@@ -125,6 +125,7 @@ class OmsIntegrationSecurityMixin(models.AbstractModel):
                 ),
             )
         )
+        self._oms_check_readiness()
         if self.state == "active":
             self._oms_release_waiting()
 
@@ -154,6 +155,7 @@ class OmsIntegrationSecurityMixin(models.AbstractModel):
                     reason=reason,
                 )
             )
+            source._oms_check_readiness()
 
     def _oms_revoke_all_consents(self, reason):
         self._oms_check_manager()

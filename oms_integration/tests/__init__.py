@@ -15,3 +15,4 @@ from . import test_dashboard
 from . import test_alerts
 from . import test_monitoring
 from . import test_screens
+from . import test_tour
