@@ -637,15 +637,17 @@ class OmsIntegrationReadinessMixin(models.AbstractModel):
                 limit=1,
             )
             if last and last.outcome != "delivered" and not self.circuit_open_until:
+                answer = (
+                    last.error
+                    or f"HTTP {last.status_code} {(last.response_body or '')[:200]}"
+                )
                 found.append(
                     self._oms_finding(
                         "callbacks_failing",
                         "warning",
                         self.env._(
                             "The last request to the provider failed: %(answer)s",
-                            answer=last.error
-                            or f"HTTP {last.status_code} "
-                            f"{(last.response_body or '')[:200]}".strip(),
+                            answer=answer.strip(),
                         ),
                         self.env._(
                             "Read the provider's answer in the HTTP exchanges and "
