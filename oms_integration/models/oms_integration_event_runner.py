@@ -5,11 +5,13 @@ from datetime import timedelta
 from psycopg2.errors import UniqueViolation
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import config
 
 from .. import const
 from ..exceptions import OmsProcessingError
+from ..lib import personal_data
 
 _logger = logging.getLogger(__name__)
 
@@ -252,12 +254,8 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
                 until=source.circuit_open_until,
             )
         if refusal:
-            raise OmsProcessingError(
-                refusal,
-                hint=self.env._(
-                    "Fix the source (active, consent, Send Order Statuses) or "
-                    "wait for the pause to end, then requeue."
-                ),
+            raise self.env["oms.integration.hints"]._oms_error(
+                "sending_paused", reason=refusal
             )
         return self.env._(
             "The source may send it now; whether the provider accepts it is "
@@ -272,36 +270,21 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
         self.ensure_one()
         source = self.source_id
         refusal = source._oms_processing_refusal()
+        Hints = self.env["oms.integration.hints"]
         if refusal:
-            raise OmsProcessingError(
-                refusal,
-                hint=self.env._(
-                    "The order waits: it is applied once the source is active "
-                    "with its consent again, or discard it."
-                ),
+            raise Hints._oms_error(
+                "source_not_taking_orders",
+                reason=refusal,
                 retry_after=source.retry_base_delay,
                 waiting=True,
             )
         parsed = source._oms_parse_delivery((self.sudo().payload or "").encode())
         if not parsed:
-            raise OmsProcessingError(
-                self.env._(
-                    "The provider %(provider)s has no parser: this order cannot "
-                    "be read.",
-                    provider=source.provider,
-                ),
-                hint=self.env._(
-                    "Install the provider's addon (or set the source's provider), "
-                    "then Retry."
-                ),
-            )
+            raise Hints._oms_error("no_parser", provider=source.provider)
         if parsed.errors:
             raise OmsProcessingError(
                 "\n".join(f"{e.path}: {e.message}" for e in parsed.errors),
-                hint=self.env._(
-                    "The payload does not follow the provider's format. Ask the "
-                    "provider to send the order again, then discard this event."
-                ),
+                hint=Hints._oms_hint_text("payload_invalid"),
             )
         # An event of one order applies that order; a raw delivery kept after
         # an unexpected error (no order id) applies every order it holds.
@@ -311,15 +294,7 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
             if not self.external_order_id or order.external_id == self.external_order_id
         ]
         if not orders:
-            raise OmsProcessingError(
-                self.env._(
-                    "The payload holds no order %(order)s.",
-                    order=self.external_order_id,
-                ),
-                hint=self.env._(
-                    "Ask the provider to send the order again, then discard this event."
-                ),
-            )
+            raise Hints._oms_error("order_not_in_payload", order=self.external_order_id)
         return orders
 
     # === BUSINESS METHODS: TRIGGERS === #
@@ -419,5 +394,87 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         if deleted:
             _logger.info("Deleted %s processed integration events", deleted)
+        self._gc_personal_data()
         self.env["oms.integration.refusal"]._gc_refusals()
         return deleted
+
+    @api.model
+    def _gc_personal_data(self, batch_size=const.PERSONAL_DATA_BATCH_SIZE):
+        """Cron (with the clean-up of processed events): blank the personal
+        data of the events received before their source's limit ("Blank
+        Personal Data After"), a batch at a time, each event once; events
+        still in the queue are left alone. The last polling result of a
+        source that has not polled since goes too."""
+        sources = self.env["oms.integration.source"].with_context(active_test=False)
+        now = fields.Datetime.now()
+        blanked = 0
+        for source in sources.sudo().search([("personal_data_days", ">", 0)]):
+            limit = now - timedelta(days=source.personal_data_days)
+            source._oms_blank_poll_result(limit)
+            while True:
+                events = self.sudo().search(
+                    [
+                        ("source_id", "=", source.id),
+                        ("state", "in", const.PERSONAL_DATA_EVENT_STATES),
+                        ("personal_data_blanked_at", "=", False),
+                        ("received_at", "<", limit),
+                    ],
+                    limit=batch_size,
+                )
+                if not events:
+                    break
+                events._oms_blank_personal_data()
+                blanked += len(events)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        if blanked:
+            _logger.info("Removed the personal data of %s integration events", blanked)
+        return blanked
+
+    def _oms_blank_personal_data(self):
+        """Blank the personal values (the source's ``_oms_personal_data_keys``)
+        of these events' payloads, headers and HTTP exchange bodies, and
+        mark them done. The payload hash stays as it was: it is the key that
+        recognises a repeated delivery of the order."""
+        now = fields.Datetime.now()
+        for source, events in self.sudo().grouped("source_id").items():
+            keys = source._oms_personal_data_keys()
+            for event in events.with_context(tracking_disable=True):
+                vals = {"personal_data_blanked_at": now}
+                for field_name in ("payload", "headers"):
+                    text = event[field_name]
+                    blanked = personal_data.blank_personal_text(text, keys)
+                    if blanked != text:
+                        vals[field_name] = blanked
+                event.write(vals)
+            for exchange in events.exchange_ids:
+                vals = {}
+                for field_name in ("request_body", "response_body"):
+                    text = exchange[field_name]
+                    blanked = personal_data.blank_personal_text(text, keys)
+                    if blanked != text:
+                        vals[field_name] = blanked
+                if vals:
+                    exchange.write(vals)
+
+    def _oms_personal_data_refusal(self):
+        """Why these events cannot be applied again, or False: an inbound
+        event whose personal data was removed no longer holds its order's
+        customer (what the requeue, the retry and the redrive refuse)."""
+        blanked = self.filtered(
+            lambda e: e.direction == "inbound" and e.personal_data_blanked_at
+        )
+        if not blanked:
+            return False
+        return self.env._(
+            "The customer's details of %(events)s were removed on %(date)s (the "
+            "source's 'Blank Personal Data After'): the order can no longer be "
+            "applied from it. Ask the provider to send the order again, or "
+            "discard it.",
+            events=", ".join(blanked.mapped("display_name")),
+            date=fields.Date.to_string(blanked[0].personal_data_blanked_at),
+        )
+
+    def _oms_check_personal_data_kept(self):
+        refusal = self._oms_personal_data_refusal()
+        if refusal:
+            raise UserError(refusal)

@@ -4,8 +4,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_round
 
-from ..exceptions import OmsProcessingError
-
 
 class OmsIntegrationOrderBuilder(models.AbstractModel):
     """Turns a normalized order into an Odoo sale order.
@@ -146,21 +144,14 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                 for line in order.lines
             ],
         }
+        Hints = self.env["oms.integration.hints"]
         if missing:
             missing = list(dict.fromkeys(missing))
             names = ", ".join(self._oms_label(*item) for item in missing)
+            error = Hints._oms_error("not_mapped", unmapped=missing, values=names)
             # The particular advice (ambiguous customers, units that do not
             # fit a product) first, then the general way out.
-            hint = " ".join(
-                [
-                    *advice,
-                    self.env._(
-                        "Map %(values)s in the Mapping Center (OMS Integration > "
-                        "Mapping Center, filter Unmapped), then requeue this event.",
-                        values=names,
-                    ),
-                ]
-            )
+            hints = [*advice, error.hint]
             categories = sorted(
                 {
                     code
@@ -171,23 +162,19 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             if categories:
                 # A category such as KCT (not subject to VAT) has no rate to
                 # find a tax by: only a tax mapping can say which tax it is.
-                hint += " " + self.env._(
-                    "%(codes)s is a tax category, not a rate: map it to the "
-                    "company's tax for it (for KCT, a 0%% tax 'not subject to "
-                    "VAT').",
-                    codes=", ".join(categories),
+                hints.append(
+                    Hints._oms_hint_text(
+                        "tax_category_not_rate", codes=", ".join(categories)
+                    )
                 )
-            raise OmsProcessingError(
-                self.env._("Not mapped: %(values)s.", values=names),
-                hint=hint,
-                unmapped=missing,
-            )
+            error.hint = " ".join(hints)
+            raise error
         if advice:
-            # Mapped, but not usable as mapped (a unit for another product).
-            raise OmsProcessingError(
-                self.env._("A unit of the order does not fit its product."),
-                hint=" ".join(advice),
-            )
+            # Mapped, but not usable as mapped (a unit for another product):
+            # the advice says which and how.
+            error = Hints._oms_error("unit_does_not_fit")
+            error.hint = " ".join(advice)
+            raise error
         # Only now that everything resolved: the delivery contact (found or
         # created; nothing in it can fail, so a preview leaves it out).
         if not preview:
@@ -229,19 +216,8 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         ordered[0][2] = sorted(ordered[0][2] + unassigned)
         if len(ordered) > 1 and source.warehouse_policy != "split":
             codes = ", ".join(f"{code} ({wh.name})" for code, wh, _lines in ordered)
-            raise OmsProcessingError(
-                self.env._(
-                    "The lines of order %(order)s are for several warehouses: "
-                    "%(codes)s.",
-                    order=order.external_id,
-                    codes=codes,
-                ),
-                hint=self.env._(
-                    "This source does not split orders. Ask the provider to send "
-                    "one order per warehouse, or set 'Lines for Several "
-                    "Warehouses' to 'One sale order per warehouse' on the source "
-                    "(tab Order Defaults), then requeue this event."
-                ),
+            raise self.env["oms.integration.hints"]._oms_error(
+                "warehouses_several", order=order.external_id, codes=codes
             )
         return [tuple(group) for group in ordered]
 
@@ -313,21 +289,12 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             if pricelist and pricelist.currency_id.name == currency_code:
                 return pricelist
             if pricelist:
-                raise OmsProcessingError(
-                    self.env._(
-                        "Price list %(code)s is mapped to %(pricelist)s, in "
-                        "%(pricelist_currency)s, but the order is in %(currency)s.",
-                        code=code,
-                        pricelist=pricelist.display_name,
-                        pricelist_currency=pricelist.currency_id.name,
-                        currency=currency_code,
-                    ),
-                    hint=self.env._(
-                        "Map price list %(code)s to a pricelist in %(currency)s in "
-                        "the Mapping Center, then requeue this event.",
-                        code=code,
-                        currency=currency_code,
-                    ),
+                raise self.env["oms.integration.hints"]._oms_error(
+                    "pricelist_other_currency",
+                    code=code,
+                    pricelist=pricelist.display_name,
+                    pricelist_currency=pricelist.currency_id.name,
+                    currency=currency_code,
                 )
         if source.pricelist_id.currency_id.name == currency_code:
             return source.pricelist_id
@@ -341,14 +308,8 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
         if not pricelist and currency_code == source.company_id.currency_id.name:
             return pricelist
         if not pricelist:
-            raise OmsProcessingError(
-                self.env._("No pricelist in %(currency)s.", currency=currency_code),
-                hint=self.env._(
-                    "Activate the currency %(currency)s and create a pricelist in "
-                    "it (Sales > Products > Pricelists), or set one on the "
-                    "source, then requeue this event.",
-                    currency=currency_code,
-                ),
+            raise self.env["oms.integration.hints"]._oms_error(
+                "pricelist_missing", currency=currency_code
             )
         return pricelist
 
@@ -612,16 +573,8 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                         disable_cancel_warning=True, oms_from_provider_cancel=True
                     ).action_cancel()
             except (UserError, ValidationError) as exc:
-                raise OmsProcessingError(
-                    self.env._(
-                        "Order %(order)s cannot be cancelled: %(reason)s",
-                        order=sale_order.name,
-                        reason=str(exc),
-                    ),
-                    hint=self.env._(
-                        "Cancel the order by hand once possible (unlock it, or "
-                        "return its deliveries), then discard this event."
-                    ),
+                raise self.env["oms.integration.hints"]._oms_error(
+                    "cancel_refused", order=sale_order.name, reason=str(exc)
                 ) from exc
             sale_order.message_post(
                 body=self.env._(
@@ -655,31 +608,14 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             <= 0
         ):
             return False
-        message = self.env._(
-            "The provider's total %(expected)s differs from Odoo's %(computed)s "
-            "by %(difference)s.",
-            expected=expected,
-            computed=computed,
-            difference=difference,
-        )
+        Hints = self.env["oms.integration.hints"]
+        amounts = {"expected": expected, "computed": computed, "difference": difference}
+        message = Hints._oms_hint("total_differs", **amounts)[0]
         if source.total_policy == "block":
-            raise OmsProcessingError(
-                message,
-                hint=self.env._(
-                    "Check the prices, discounts and taxes of the products with "
-                    "the provider, or raise the source's total tolerance, then "
-                    "requeue this event."
-                ),
-            )
+            raise Hints._oms_error("total_differs", **amounts)
         if source.total_policy == "adjust":
             if not source.adjustment_product_id:
-                raise OmsProcessingError(
-                    message,
-                    hint=self.env._(
-                        "Set the Total Adjustment Product on the source, then "
-                        "requeue this event."
-                    ),
-                )
+                raise Hints._oms_error("adjustment_product_missing", **amounts)
             sale_orders[0].write(
                 {
                     "order_line": [

@@ -4,8 +4,6 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.tools import float_round
 
-from ..exceptions import OmsProcessingError
-
 
 class OmsIntegrationOrderLines(models.AbstractModel):
     """The lines of an order: products, units, taxes, and the shipping and
@@ -112,11 +110,8 @@ class OmsIntegrationOrderLines(models.AbstractModel):
             )[:1]
             if not packaging:
                 advice.append(
-                    self.env._(
-                        "Unit %(unit)s is mapped to the packaging %(packaging)s, "
-                        "but %(product)s has no packaging of that name: add one "
-                        "to the product (tab Inventory, Packaging) with its "
-                        "quantity, then requeue this event.",
+                    self.env["oms.integration.hints"]._oms_hint_text(
+                        "unit_no_packaging",
                         unit=line.uom_name,
                         packaging=unit.name,
                         product=product.display_name,
@@ -125,11 +120,8 @@ class OmsIntegrationOrderLines(models.AbstractModel):
             return packaging or None
         if unit.category_id != product.uom_id.category_id:
             advice.append(
-                self.env._(
-                    "Unit %(unit)s is mapped to %(uom)s (%(category)s), which "
-                    "cannot measure %(product)s (sold in %(product_uom)s): map "
-                    "it to a packaging or to a unit of the same category, then "
-                    "requeue this event.",
+                self.env["oms.integration.hints"]._oms_hint_text(
+                    "unit_other_category",
                     unit=line.uom_name,
                     uom=unit.name,
                     category=unit.category_id.name,
@@ -238,17 +230,8 @@ class OmsIntegrationOrderLines(models.AbstractModel):
             resolved["carrier"] and resolved["carrier"].product_id
         )
         if not product:
-            raise OmsProcessingError(
-                self.env._(
-                    "The order charges %(amount)s for shipping, but there is no "
-                    "product to put it on.",
-                    amount=order.shipping_amount,
-                ),
-                hint=self.env._(
-                    "Set a Shipping Product on the source (tab Order Defaults), or "
-                    "map the provider's carrier to an Odoo carrier in the Mapping "
-                    "Center, then requeue this event."
-                ),
+            raise self.env["oms.integration.hints"]._oms_error(
+                "shipping_product_missing", amount=order.shipping_amount
             )
         return {
             "product_id": product.id,

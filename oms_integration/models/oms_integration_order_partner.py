@@ -50,10 +50,8 @@ class OmsIntegrationOrderPartner(models.AbstractModel):
             if len(candidates) > 1:
                 missing.append(("partner", customer.external_id, customer.name))
                 advice.append(
-                    self.env._(
-                        "Several customers match %(code)s (%(name)s): %(candidates)s. "
-                        "Choose the right one for %(code)s in the Mapping Center "
-                        "(or merge the duplicates), then requeue this event.",
+                    self.env["oms.integration.hints"]._oms_hint_text(
+                        "customer_ambiguous",
                         code=customer.external_id,
                         name=customer.name,
                         candidates=", ".join(

@@ -286,11 +286,7 @@ class OmsIntegrationReceiver(models.AbstractModel):
 
     @api.model
     def _oms_invalid_hint(self):
-        return self.env._(
-            "The provider sent an order that does not follow its format (see the "
-            "errors). Ask the provider to fix it and send it again, then discard "
-            "this event."
-        )
+        return self.env["oms.integration.hints"]._oms_hint_text("order_invalid")
 
     @api.model
     def _oms_keep_raw_delivery_if_authentic(self, source, headers, body, url):
@@ -349,7 +345,8 @@ class OmsIntegrationReceiver(models.AbstractModel):
             ]
         )
         cr = self.env.cr
-        for source in due:
+        # In a copy of the database, its sources pause instead of polling.
+        for source in due._oms_check_same_database():
             cr.commit()  # pylint: disable=invalid-commit
             try:
                 self._oms_poll(source)
@@ -389,12 +386,8 @@ class OmsIntegrationReceiver(models.AbstractModel):
         while page and page <= max_pages:
             fetched_page = source._oms_fetch_page(since, page)
             if not fetched_page:
-                raise OmsProcessingError(
-                    self.env._(
-                        "The provider %(provider)s cannot be polled.",
-                        provider=source.provider,
-                    ),
-                    hint=self.env._("Use the webhook mode for this source."),
+                raise self.env["oms.integration.hints"]._oms_error(
+                    "polling_unsupported", provider=source.provider
                 )
             results, next_page = fetched_page
             newest = cursor
@@ -432,7 +425,9 @@ class OmsIntegrationReceiver(models.AbstractModel):
         if isinstance(exc, OmsProcessingError):
             message, hint = exc.message, exc.hint
         elif isinstance(exc, UserError):
-            message, hint = str(exc), self.env._("Fix the source's settings.")
+            message, hint = self.env["oms.integration.hints"]._oms_hint(
+                "polling_settings", error=exc
+            )
         else:
             _logger.exception("Polling integration source %s failed", source.id)
             message, hint = self.env["oms.integration.hints"]._oms_hint(
@@ -517,10 +512,8 @@ class OmsIntegrationReceiver(models.AbstractModel):
                 "state": "failed",
                 "next_attempt_at": False,
                 "last_error": error,
-                "error_hint": self.env._(
-                    "The provider's API returned an order that does not follow "
-                    "its format. Ask the provider to fix it, then discard this "
-                    "event."
+                "error_hint": self.env["oms.integration.hints"]._oms_hint_text(
+                    "polled_order_invalid"
                 ),
             },
             channel="polling",

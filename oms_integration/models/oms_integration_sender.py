@@ -55,7 +55,9 @@ class OmsIntegrationSender(models.AbstractModel):
         """Send these claimed outbound events, source by source, unless their
         source may not send now: a paused source keeps them (back to the
         queue, not counted), any other refusal dead-letters them unsent.
-        Each source's batch is committed once recorded."""
+        Each source's batch is committed once recorded. In a copy of the
+        database, the sources pause first: their events wait, unsent."""
+        events.source_id._oms_check_same_database()
         for source, source_events in events.grouped("source_id").items():
             refusal = source._oms_traffic_refusal("outbound")
             if not refusal:
@@ -203,12 +205,8 @@ class OmsIntegrationSender(models.AbstractModel):
                 raise OmsProcessingError(source._oms_no_test_endpoint_message())
             request = source._oms_build_status_request(event)
             if not request:
-                raise OmsProcessingError(
-                    self.env._(
-                        "The provider %(provider)s cannot receive status callbacks.",
-                        provider=source.provider,
-                    ),
-                    hint=self.env._("Turn off Send Order Statuses on this source."),
+                raise self.env["oms.integration.hints"]._oms_error(
+                    "status_unsupported", provider=source.provider
                 )
             return request
         except OmsProcessingError as exc:

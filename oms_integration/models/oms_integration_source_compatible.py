@@ -4,7 +4,6 @@ import time
 from odoo import models
 
 from .. import const
-from ..exceptions import OmsProcessingError
 from ..lib import normalize, signatures
 
 
@@ -89,11 +88,7 @@ class OmsIntegrationSource(models.Model):
             "GET", f"{self.api_base_url.rstrip('/')}/orders", params=params
         )
         if not isinstance(data, dict):
-            raise OmsProcessingError(
-                self.env._("The provider's API answered something else than a page."),
-                hint=self.env._("Check the Provider API URL on the source."),
-                permanent=False,
-            )
+            raise self._oms_hint_error("page_unexpected", permanent=False)
         results = []
         for raw_order in data.get("orders") or []:
             body = json.dumps(
@@ -108,10 +103,7 @@ class OmsIntegrationSource(models.Model):
             return request
         secret = self._oms_get_secret("signing_secret")
         if not secret:
-            raise OmsProcessingError(
-                self.env._("The source has no signing secret to sign statuses."),
-                hint=self.env._("Set the signing secret, then Retry."),
-            )
+            raise self._oms_hint_error("signing_secret_missing", "outbound")
         body = (event.sudo().payload or "").encode()
         timestamp = int(time.time())
         return {

@@ -8,7 +8,6 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from .. import const
-from ..exceptions import OmsProcessingError
 from ..lib import hints, normalize, outbound, redaction, sending, signatures
 from ..lib import status as status_lib
 
@@ -229,31 +228,74 @@ class OmsIntegrationProviderMixin(models.AbstractModel):
         self.ensure_one()
         return self.env["oms.integration.throttle"]._oms_take_slot(self, max_sleep)
 
+    def _oms_hint_error(
+        self, key, scope="polling", permanent=True, detail=None, **params
+    ):
+        """The ``OmsProcessingError`` of the hints catalogue's ``key`` for a
+        request of ``scope`` (polling, outbound): the source's setting and
+        credentials named, its secrets masked, ``detail`` (the provider's
+        own words) after the problem."""
+        self.ensure_one()
+        return self.env["oms.integration.hints"]._oms_error(
+            key,
+            permanent=permanent,
+            detail=detail,
+            secrets=self._oms_known_secret_values(),
+            target=self._oms_hint_target(scope),
+            credentials=self._oms_hint_credentials(scope),
+            **params,
+        )
+
+    def _oms_http_failure(self, failure, scope="polling", answer=None):
+        """The ``OmsProcessingError`` of a request to the provider that
+        failed: ``failure`` is the ``requests`` exception raised (retried),
+        or the provider's answer that is not a success (5xx and 429
+        retried; any other answer needs a fix: permanent). ``answer`` is the
+        provider's readable error, when its addon reads one from the body
+        (the raw body otherwise)."""
+        self.ensure_one()
+        if isinstance(failure, requests.RequestException):
+            return self._oms_hint_error(
+                hints.classify_exception(failure),
+                scope,
+                permanent=False,
+                error=failure,
+            )
+        status = failure.status_code
+        key = hints.classify_status(status) or hints.CLIENT_ERROR
+        body = answer or redaction.redact_and_cut(
+            failure.text, self._oms_known_secret_values(), 500
+        )
+        return self._oms_hint_error(
+            key,
+            scope,
+            # 5xx and 429 are worth retrying; any other answer needs a fix.
+            permanent=status < 500 and status != 429,
+            # The server and client errors name the answer already; the
+            # others say what it means, then the provider's words.
+            detail=answer
+            if key not in (hints.SERVER_ERROR, hints.CLIENT_ERROR)
+            else None,
+            status=status,
+            body=body,
+        )
+
+    def _oms_take_request_slot(self):
+        """Take a request slot of the source's rate limit for a cron's
+        request, or raise the retried ``OmsProcessingError`` saying the
+        limit is reached."""
+        self.ensure_one()
+        if self._oms_take_rate_slot(max_sleep=const.MAX_RATE_LIMIT_SLEEP * 5):
+            raise self._oms_hint_error(
+                hints.RATE_LIMIT_REACHED, permanent=False, limit=self.rate_limit
+            )
+
     def _oms_request_json(self, method, url, **kwargs):
         """One request to the provider's API (polling), within the rate limit,
         with timeouts and no redirect followed; errors become
         ``OmsProcessingError`` with a plain-language hint (secrets redacted)."""
         self.ensure_one()
-        secrets = self._oms_known_secret_values()
-
-        def failure(key, permanent=True, **params):
-            problem, action = self.env["oms.integration.hints"]._oms_hint(
-                key,
-                target=self._oms_hint_target("polling"),
-                credentials=self._oms_hint_credentials("polling"),
-                **params,
-            )
-            return OmsProcessingError(
-                redaction.redact_text(problem, secrets),
-                hint=action,
-                permanent=permanent,
-            )
-
-        wait = self._oms_take_rate_slot(max_sleep=const.MAX_RATE_LIMIT_SLEEP * 5)
-        if wait:
-            raise failure(
-                hints.RATE_LIMIT_REACHED, permanent=False, limit=self.rate_limit
-            )
+        self._oms_take_request_slot()
         try:
             response = self._oms_http_session().request(
                 method,
@@ -264,22 +306,13 @@ class OmsIntegrationProviderMixin(models.AbstractModel):
                 **kwargs,
             )
         except requests.RequestException as exc:
-            raise failure(
-                hints.classify_exception(exc), permanent=False, error=exc
-            ) from exc
-        key = hints.classify_status(response.status_code)
-        if key:
-            raise failure(
-                key,
-                # 5xx and 429 are worth retrying; any other answer needs a fix.
-                permanent=response.status_code < 500 and response.status_code != 429,
-                status=response.status_code,
-                body=redaction.redact_and_cut(response.text, secrets, 500),
-            )
+            raise self._oms_http_failure(exc) from exc
+        if hints.classify_status(response.status_code):
+            raise self._oms_http_failure(response)
         try:
             return response.json()
         except ValueError as exc:
-            raise failure(hints.NOT_JSON) from exc
+            raise self._oms_hint_error(hints.NOT_JSON) from exc
 
     def action_poll_now(self):
         """Poll the source now (the polling cron's work for this source)."""
@@ -295,6 +328,8 @@ class OmsIntegrationProviderMixin(models.AbstractModel):
         self._oms_check_manager()
         if not self._oms_has_test_endpoint():
             raise UserError(self._oms_no_test_endpoint_message())
+        if not self._oms_check_same_database():
+            return True  # paused as a copy of its database: the form says why
         self._oms_assert_traffic_allowed("outbound")
         event = self.env["oms.integration.event"]._oms_create_outbound(
             self,

@@ -15,4 +15,5 @@ from . import test_dashboard
 from . import test_alerts
 from . import test_monitoring
 from . import test_screens
+from . import test_hints_catalogue
 from . import test_tour

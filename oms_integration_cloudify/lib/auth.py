@@ -54,6 +54,9 @@ LOGIN_PAGE_PATH = "/web/login"
 MAX_MESSAGE_LENGTH = 300
 # OAuth2 error codes worth trying again later (RFC 6749 §5.2, §4.1.2.1).
 RETRYABLE_OAUTH_ERRORS = ("server_error", "temporarily_unavailable")
+# The code of a login Cloudify refused (wrong database, login or password);
+# a refused token request carries the OAuth2 error code (``invalid_client``).
+LOGIN_REFUSED = "login_refused"
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,14 @@ class AuthError(ValueError):
     """A login or token request that failed. ``str(error)`` is a plain
     message without secrets; ``retryable`` is true when trying again later
     may work (the server is down or busy), false when a person must fix the
-    credentials or settings first."""
+    credentials or settings first; ``code`` names what Cloudify answered
+    (:data:`LOGIN_REFUSED`, an OAuth2 error code such as ``invalid_client``),
+    when it says."""
 
-    def __init__(self, message, retryable=False):
+    def __init__(self, message, retryable=False, code=None):
         super().__init__(message)
         self.retryable = retryable
+        self.code = code
 
 
 # --- helpers -----------------------------------------------------------------
@@ -125,11 +131,11 @@ def _text(body):
     return body if isinstance(body, str) else ""
 
 
-def _fail(message, secrets, retryable=False):
+def _fail(message, secrets, retryable=False, code=None):
     message = redaction.redact_text(" ".join(message.split()), secrets)
     if len(message) > MAX_MESSAGE_LENGTH:
         message = message[: MAX_MESSAGE_LENGTH - 1] + "…"
-    return AuthError(message, retryable=retryable)
+    return AuthError(message, retryable=retryable, code=code)
 
 
 def _retryable_status(status):
@@ -245,6 +251,7 @@ def read_session_login(
             "login and password of the source, then try again.",
             secrets,
             retryable=bool(where) and _retryable_status(status),
+            code=LOGIN_REFUSED,
         )
     if where:
         raise _fail(
@@ -269,6 +276,7 @@ def read_session_login(
             "Cloudify refused the login: wrong database, login or password. "
             "Check them on the source, then try again.",
             secrets,
+            code=LOGIN_REFUSED,
         )
     value, attrs = _cookies(headers).get(SESSION_COOKIE, ("", {}))
     if not value and isinstance(result.get(SESSION_COOKIE), str):
@@ -350,6 +358,7 @@ def _oauth_error(status, payload, secrets):
         f"{action}",
         secrets,
         retryable=retryable,
+        code=error or None,
     )
 
 

@@ -311,17 +311,7 @@ class OmsIntegrationSource(models.Model):
         time) and repeat the call once. Returns the ``requests`` response;
         errors become ``OmsProcessingError`` (secrets redacted)."""
         self.ensure_one()
-        wait = self._oms_take_rate_slot(max_sleep=core_const.MAX_RATE_LIMIT_SLEEP * 5)
-        if wait:
-            raise OmsProcessingError(
-                self.env._(
-                    "The source's rate limit (%(limit)s requests per minute) is "
-                    "reached.",
-                    limit=self.rate_limit,
-                ),
-                hint=self.env._("Nothing to do: the next run goes on."),
-                permanent=False,
-            )
+        self._oms_take_request_slot()
         token = self._cloudify_get_token_committed()
         response = self._cloudify_send(method, url, token, **kwargs)
         if auth.is_expired_answer(
@@ -332,30 +322,22 @@ class OmsIntegrationSource(models.Model):
             if auth.is_expired_answer(
                 response.status_code, response.headers, response.content
             ):
-                raise OmsProcessingError(
-                    self.env._(
-                        "Cloudify refused a session it had just given: the call "
-                        "was not made."
-                    ),
-                    hint=self.env._(
-                        "Nothing to do if it is rare: the next run retries. "
-                        "Otherwise check the Cloudify user's access rights."
-                    ),
-                    permanent=False,
-                )
-        problem = callbacks.read_error(response.status_code, response.content)
-        if problem and response.status_code >= 400:
-            raise OmsProcessingError(
-                redaction.redact_text(problem, self._oms_known_secret_values()),
-                hint=self.env._(
-                    "A temporary Cloudify error if it is 5xx or 429: the next run "
-                    "retries. Otherwise check the source's Cloudify settings."
+                raise self._oms_hint_error("cloudify_session_refused", permanent=False)
+        if response.status_code >= 400:
+            # Cloudify's own words (JSON-RPC or REST error) after what the
+            # status means; 5xx and 429 retried, any other needs a fix.
+            raise self._oms_http_failure(
+                response,
+                answer=redaction.redact_text(
+                    callbacks.read_error(response.status_code, response.content),
+                    self._oms_known_secret_values(),
                 ),
-                permanent=response.status_code < 500 and response.status_code != 429,
             )
         return response
 
     def _cloudify_send(self, method, url, token, **kwargs):
+        """Send one call with ``token``; a transport failure becomes the
+        core's retried ``OmsProcessingError`` (a timeout, TLS, DNS...)."""
         try:
             return self._oms_http_session().request(
                 method,
@@ -365,20 +347,8 @@ class OmsIntegrationSource(models.Model):
                 allow_redirects=False,
                 **kwargs,
             )
-        except requests.Timeout as exc:
-            raise OmsProcessingError(
-                self.env._("Cloudify did not answer in time."),
-                hint=self.env._("Nothing to do if it is rare: the next run retries."),
-                permanent=False,
-            ) from exc
         except requests.RequestException as exc:
-            raise OmsProcessingError(
-                self.env._(
-                    "Cannot reach Cloudify (%(error)s).", error=exc.__class__.__name__
-                ),
-                hint=self.env._("Check the Cloudify tenant URL and the network."),
-                permanent=False,
-            ) from exc
+            raise self._oms_http_failure(exc) from exc
 
     # === PROVIDER HOOKS === #
 
@@ -517,12 +487,8 @@ class OmsIntegrationSource(models.Model):
         try:
             return parser.parse_poll_page(response.content, page, self.poll_page_size)
         except parser.PollError as exc:
-            raise OmsProcessingError(
-                redaction.redact_text(str(exc), self._oms_known_secret_values()),
-                hint=self.env._(
-                    "Check the Cloudify tenant URL of the source; the next run retries."
-                ),
-                permanent=False,
+            raise self._oms_hint_error(
+                "cloudify_poll_unreadable", permanent=False, error=exc
             ) from exc
 
     def _oms_has_test_endpoint(self):
@@ -540,11 +506,8 @@ class OmsIntegrationSource(models.Model):
                 event.sudo().payload or "{}", self._cloudify_state_map()
             )
         except (ValueError, TypeError, ValidationError) as exc:
-            raise OmsProcessingError(
-                str(exc),
-                hint=self.env._(
-                    "Fix the order or the source's Cloudify state map, then Retry."
-                ),
+            raise self._oms_hint_error(
+                "cloudify_status_unbuildable", "outbound", error=exc
             ) from exc
         token = self._cloudify_get_token()
         return {
@@ -598,10 +561,9 @@ class OmsIntegrationSource(models.Model):
         ):
             return (
                 outbound.RETRY,
-                self.env._(
-                    "Cloudify's session expired and signing in again did not "
-                    "help: the status will be sent again."
-                ),
+                self.env["oms.integration.hints"]._oms_hint("cloudify_session_refused")[
+                    0
+                ],
                 retry_after,
             )
         # Cloudify may answer its errors with HTTP 200 (JSON-RPC): the body decides.

@@ -51,14 +51,10 @@ class OmsIntegrationCloudifySessionMixin(models.AbstractModel):
         refused at the next sign-in (nothing is sent), and changing it
         needs no revocation."""
         self.ensure_one()
+        Hints = self.env["oms.integration.hints"]
         host = keys.host_of(url)
         if not url.startswith(("https://", "http://")) or not host:
-            return self.env._(
-                "%(url)s is not a valid URL to sign in to Cloudify: fix the "
-                "Cloudify tenant URL or token URL (tab Cloudify), then click "
-                "Sign In Now.",
-                url=url,
-            )
+            return Hints._oms_hint_text("cloudify_sign_in_url_invalid", url=url)
         consented = {
             consent.destination_host
             for consent in self.sudo().consent_ids
@@ -68,18 +64,9 @@ class OmsIntegrationCloudifySessionMixin(models.AbstractModel):
             return False
         destinations = self._oms_destination_hosts()
         if host in (destinations["polling"], destinations["outbound"]):
-            return self.env._(
-                "No consent to send the Cloudify credentials to %(host)s: nothing "
-                "was sent. Give polling or outbound consent (button Give "
-                "Consent), then click Sign In Now.",
-                host=host,
-            )
-        return self.env._(
-            "The Cloudify token URL is on %(host)s, which is neither the "
-            "tenant's host nor the status endpoint's: nothing was sent. Odoo "
-            "sends the Cloudify credentials only to a host you gave consent "
-            "for: set a token URL on %(tenant)s (tab Cloudify), then click Sign "
-            "In Now.",
+            return Hints._oms_hint_text("cloudify_sign_in_no_consent", host=host)
+        return Hints._oms_hint_text(
+            "cloudify_token_url_elsewhere",
             host=host,
             tenant=destinations["polling"] or destinations["outbound"] or "-",
         )
@@ -194,15 +181,17 @@ class OmsIntegrationCloudifySessionMixin(models.AbstractModel):
         return token
 
     def _cloudify_auth_error(self, failure):
-        return OmsProcessingError(
-            self.env._("Signing in to Cloudify failed: %(error)s", error=str(failure)),
-            hint=self.env._("Cloudify is unavailable: Odoo tries again by itself.")
-            if failure.retryable
-            else self.env._(
-                "Fix the Cloudify sign-in settings of the source (tab Cloudify), "
-                "then click Sign In Now."
-            ),
-            permanent=not failure.retryable,
+        """The ``OmsProcessingError`` of a failed sign-in (``auth.AuthError``):
+        retried by itself when Cloudify was unavailable, else the hint of
+        what Cloudify answered (its OAuth2 error code, a refused login)."""
+        Hints = self.env["oms.integration.hints"]
+        key = "cloudify_sign_in_failed"
+        if failure.retryable:
+            key = "cloudify_sign_in_unavailable"
+        elif f"cloudify_{failure.code}" in Hints._oms_hint_catalogue():
+            key = f"cloudify_{failure.code}"
+        return Hints._oms_error(
+            key, permanent=not failure.retryable, error=str(failure)
         )
 
     def _cloudify_sign_in_request(self):
@@ -256,11 +245,9 @@ class OmsIntegrationCloudifySessionMixin(models.AbstractModel):
         except requests.RequestException as exc:
             raise auth.AuthError(
                 redaction.redact_text(
-                    self.env._(
-                        "Cannot reach Cloudify to sign in (%(error)s): it will be "
-                        "tried again.",
-                        error=exc.__class__.__name__,
-                    ),
+                    self.env["oms.integration.hints"]._oms_hint(
+                        "cloudify_sign_in_unreachable", error=exc.__class__.__name__
+                    )[0],
                     secrets,
                 ),
                 retryable=True,

@@ -5,3 +5,4 @@ from . import test_source
 from . import test_status_callbacks
 from . import test_webhook
 from . import test_order_fidelity
+from . import test_hints

@@ -108,7 +108,13 @@ READ_API_DATE_KIND = "cdate"  # kieu_ngay: filter by the order's creation date
 
 class ReadApiError(ValueError):
     """A read-API page that cannot be used at all (not JSON, ``status``
-    false, no ``data`` list); its message is plain language."""
+    false, no ``data`` list); its message is plain language. ``refused``:
+    Mobiwork answered with its own error (``successful: false`` or
+    ``status`` false), not with something that is not a page."""
+
+    def __init__(self, message, refused=False):
+        super().__init__(message)
+        self.refused = refused
 
 
 # --- results -----------------------------------------------------------------
@@ -709,7 +715,8 @@ def parse_read_api_page(body):
     ):
         raise ReadApiError(
             callbacks.read_error(200, payload)
-            or "Mobiwork's read API answered status false."
+            or "Mobiwork's read API answered status false.",
+            refused=True,
         )
     data = payload.get("data")
     if data is None:

@@ -8,7 +8,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.oms_integration import const as core_const
-from odoo.addons.oms_integration.exceptions import OmsProcessingError
 from odoo.addons.oms_integration.lib import normalize, outbound, redaction
 from odoo.addons.oms_integration.lib import status as status_lib
 
@@ -324,13 +323,12 @@ class OmsIntegrationSource(models.Model):
                 json.dumps(data, ensure_ascii=False)
             )
         except parser.ReadApiError as exc:
-            raise OmsProcessingError(
-                redaction.redact_text(str(exc), self._oms_known_secret_values()),
-                hint=self.env._(
-                    "Check the Mobiwork read API URL, ID and token on the source; "
-                    "the next run retries."
-                ),
+            raise self._oms_hint_error(
+                "mobiwork_read_api_refused"
+                if exc.refused
+                else "mobiwork_read_api_unreadable",
                 permanent=False,
+                error=exc,
             ) from exc
         next_page = parser.read_api_next_page(
             page, self.poll_page_size, len(results), total
@@ -365,10 +363,7 @@ class OmsIntegrationSource(models.Model):
             return request
         token = self._oms_get_secret("mobiwork_token_key")
         if not token:
-            raise OmsProcessingError(
-                self.env._("The source has no Mobiwork token key."),
-                hint=self.env._("Set the token key on the tab Mobiwork, then Retry."),
-            )
+            raise self._oms_hint_error("mobiwork_token_key_missing", "outbound")
         order = event.sale_order_id.sudo()
         status = event.status
         try:
@@ -389,12 +384,8 @@ class OmsIntegrationSource(models.Model):
                     "trang_thai": self._mobiwork_status_label(status),
                 }
         except (ValueError, TypeError, ValidationError) as exc:
-            raise OmsProcessingError(
-                str(exc),
-                hint=self.env._(
-                    "Fix the order or the source's Mobiwork settings (status "
-                    "labels, Mapping Center codes), then Retry."
-                ),
+            raise self._oms_hint_error(
+                "mobiwork_status_unbuildable", "outbound", error=exc
             ) from exc
         return {
             "method": "POST",
