@@ -189,8 +189,9 @@ class OmsIntegrationHints(models.AbstractModel):
             "polling_unsupported": (
                 self.env._("The provider %(provider)s cannot be polled."),
                 self.env._(
-                    "Set the source's mode to Webhook (OMS Integration > Sources, "
-                    "the source, tab Settings)."
+                    "Set the source's Mode to Webhook at the top of its form "
+                    "(OMS Integration > Sources; pause the source first if it is "
+                    "active)."
                 ),
             ),
             "polling_settings": (
@@ -229,7 +230,8 @@ class OmsIntegrationHints(models.AbstractModel):
                 self.env._("The source has no signing secret to sign statuses."),
                 self.env._(
                     "Set the signing secret on the source (OMS Integration > "
-                    "Sources), then click Retry Now on this event."
+                    "Sources, tab Credentials), then click Retry Now on this "
+                    "event."
                 ),
             ),
             "sending_paused": (
