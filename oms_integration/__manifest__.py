@@ -2,7 +2,7 @@
     "name": "OMS Integration",
     "summary": "Sync sale orders from external order sources (DMS apps, "
     "marketplaces, web shops) through a staging queue with retries",
-    "version": "18.0.4.0.0",
+    "version": "18.0.4.1.0",
     "category": "Sales/Sales",
     "website": "https://github.com/oms-integration/oms-integration",
     "author": "OMS Integration Team",

@@ -275,3 +275,25 @@ CONNECTION_STATES = [
     ("unreachable", "Unreachable"),
     ("failed", "Failed"),
 ]
+
+# Data protection. Personal data (names, phones, e-mails, addresses, tax ids
+# of customers and delivery contacts) in stored payloads, HTTP exchange
+# bodies and the last polling result is blanked this many days after an
+# event was received (per source; 0 keeps it), by the clean-up cron, this
+# many events per transaction.
+DEFAULT_PERSONAL_DATA_DAYS = 90
+PERSONAL_DATA_BATCH_SIZE = 500
+# The events whose personal data may be blanked: out of the queue for good
+# (pending, processing and failed ones are still to be applied or sent).
+PERSONAL_DATA_EVENT_STATES = ("done", "dead", "discarded")
+# Odoo's own system parameter identifying a database (a restored copy keeps
+# it, a duplicate gets a new one): a source remembers the one it was
+# activated in, and pauses itself in any other before polling or sending.
+DATABASE_UUID_PARAM = "database.uuid"
+# Why a source was paused for being in a copy of its database (the form's
+# banner): Odoo's neutralization (data/neutralize.sql), or a database uuid
+# other than the one it was activated in.
+COPY_PAUSE_CAUSES = [
+    ("neutralized", "The database was neutralized"),
+    ("database_changed", "The database is a copy"),
+]

@@ -64,3 +64,10 @@ AUTH_STATES = [
     ("ok", "Signed in"),
     ("failed", "Signing in fails"),
 ]
+
+# Cloudify's keys holding customers' personal data, besides the canonical
+# ones (phone, email, street, zip, shipping_address.name): the outlet's name
+# and tax id, and the ward and province of its and the delivery addresses. Blanked
+# in stored payloads and exchange bodies after the source's retention
+# (``_oms_personal_data_keys``). Codes and ids are kept.
+PERSONAL_DATA_KEYS = frozenset({"outlet.name", "outlet.vat", "ward", "province"})

@@ -37,3 +37,10 @@ SECRET_FIELDS = {
     "mobiwork_token_key": "mobiwork_token_key_encrypted",
     "mobiwork_read_api_token": "mobiwork_read_api_token_encrypted",
 }
+
+# Mobiwork's keys holding customers' personal data (the outlet's name, phone
+# and addresses), blanked in stored payloads and exchange bodies after the
+# source's retention (``_oms_personal_data_keys``; the core's canonical keys
+# apply too). Codes (ma_kh, ma_phieu, ma_sp...) and the salesperson's name
+# (staff, not a customer) are kept.
+PERSONAL_DATA_KEYS = frozenset({"ten_kh", "sdt", "dia_chi", "dia_chi_giao_hang"})

@@ -4,6 +4,7 @@ from . import oms_integration_source_hooks
 from . import oms_integration_event_runner
 from . import oms_integration_source_readiness
 from . import oms_integration_source_dashboard
+from . import oms_integration_source_data_protection
 from . import oms_integration_source
 from . import oms_integration_source_compatible
 from . import oms_integration_consent

@@ -67,6 +67,7 @@ class OmsIntegrationDeadLetter(models.Model):
                 )
             )
         events = letters.event_id
+        events._oms_check_personal_data_kept()
         letters._oms_mark_requeued()
         events._set_pending(reset_attempts=True)
         for direction in set(events.mapped("direction")):

@@ -155,6 +155,14 @@ class OmsIntegrationEvent(models.Model):
         help="The values without a mapping this order failed on: once they "
         "are mapped in the Mapping Center, redrive it from there.",
     )
+    personal_data_blanked_at = fields.Datetime(
+        string="Personal Data Removed On",
+        readonly=True,
+        copy=False,
+        help="When the names, phones, e-mails, addresses and tax ids were "
+        "removed from this event (the source's 'Blank Personal Data After'): "
+        "ids, products, quantities and amounts are kept.",
+    )
 
     _sql_constraints = [
         (
@@ -184,6 +192,11 @@ class OmsIntegrationEvent(models.Model):
             CREATE INDEX IF NOT EXISTS oms_integration_event_gc_idx
                 ON oms_integration_event (source_id, processed_at)
                 WHERE state IN ('done', 'discarded');
+            -- The personal data clean-up's events still to blank.
+            CREATE INDEX IF NOT EXISTS oms_integration_event_personal_data_idx
+                ON oms_integration_event (source_id, received_at)
+                WHERE personal_data_blanked_at IS NULL
+                  AND state IN ('done', 'dead', 'discarded');
             -- Payloads of events without an order id (invalid deliveries,
             -- stored once); those of an order are in its unique index.
             CREATE INDEX IF NOT EXISTS oms_integration_event_orderless_hash_idx
@@ -469,6 +482,7 @@ class OmsIntegrationEvent(models.Model):
                     events=", ".join(refused.mapped("display_name")),
                 )
             )
+        events._oms_check_personal_data_kept()
         for event in events:
             if event.state == "dead":
                 event.dead_letter_ids.filtered(

@@ -23,6 +23,7 @@ class OmsIntegrationSource(models.Model):
         "oms.integration.provider.mixin",
         "oms.integration.readiness.mixin",
         "oms.integration.cockpit.mixin",
+        "oms.integration.data.protection.mixin",
     ]
     _order = "sequence, name, id"
 

@@ -16,4 +16,5 @@ from . import test_alerts
 from . import test_monitoring
 from . import test_screens
 from . import test_hints_catalogue
+from . import test_data_protection
 from . import test_tour

@@ -119,6 +119,17 @@ class OmsIntegrationRedriveWizard(models.TransientModel):
             )
         # As the queue does it: its runners work as the superuser.
         event = letter.event_id.sudo()
+        blanked = event._oms_personal_data_refusal()
+        if blanked:
+            return dict(
+                vals,
+                verdict="fail",
+                reason=blanked,
+                hint=self.env._(
+                    "Ask the provider to send the order again, then discard "
+                    "this dead letter."
+                ),
+            )
         try:
             # Only so that a database error leaves the transaction usable:
             # the preview itself writes nothing.

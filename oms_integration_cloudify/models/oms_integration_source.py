@@ -358,6 +358,12 @@ class OmsIntegrationSource(models.Model):
             return status_map
         return dict(const.DEFAULT_STATE_MAP)
 
+    def _oms_personal_data_keys(self):
+        keys = super()._oms_personal_data_keys()
+        if self.provider != const.PROVIDER_CODE:
+            return keys
+        return keys | const.PERSONAL_DATA_KEYS
+
     def _oms_check_status_map_value(self, status, value):
         super()._oms_check_status_map_value(status, value)
         if self.provider != const.PROVIDER_CODE:

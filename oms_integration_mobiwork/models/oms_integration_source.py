@@ -158,6 +158,12 @@ class OmsIntegrationSource(models.Model):
             return status_map
         return dict(const.DEFAULT_STATUS_LABELS)
 
+    def _oms_personal_data_keys(self):
+        keys = super()._oms_personal_data_keys()
+        if self.provider != const.PROVIDER_CODE:
+            return keys
+        return keys | const.PERSONAL_DATA_KEYS
+
     def _oms_secret_fields(self):
         return dict(super()._oms_secret_fields(), **const.SECRET_FIELDS)
 

@@ -6,3 +6,4 @@ from . import test_polling
 from . import test_status_callbacks
 from . import test_order_fidelity
 from . import test_hints
+from . import test_data_protection
