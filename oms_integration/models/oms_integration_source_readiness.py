@@ -75,8 +75,23 @@ class OmsIntegrationReadinessMixin(models.AbstractModel):
         if set(vals) & self._oms_connection_fields():
             # The last Test Connection was about other addresses or credentials.
             vals = dict(vals, connection_state=False, connection_message=False)
-        res = super().write(vals)
-        if set(vals) & self._oms_readiness_fields():
+        if self.env.context.get("oms_readiness_later"):
+            return super().write(vals)
+        # The writes this one makes (the fields it is related to) must not
+        # check halfway: the check reads the record while Odoo still holds
+        # values to write, and would lose them. It runs once, at the end.
+        mixin = super(
+            OmsIntegrationReadinessMixin, self.with_context(oms_readiness_later=True)
+        )
+        res = mixin.write(vals)
+        settings = self._oms_readiness_fields()
+        written = {
+            # A provider's field stored in a core one (related) counts as it.
+            (self._fields[name].related or name).split(".")[0]
+            for name in vals
+            if name in self._fields
+        }
+        if written & settings:
             # Saved settings: the score follows (what changes elsewhere, such
             # as taxes or products, waits for the daily check or the button).
             self._oms_check_readiness()

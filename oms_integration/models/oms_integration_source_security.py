@@ -155,7 +155,9 @@ class OmsIntegrationSecurityMixin(models.AbstractModel):
                     reason=reason,
                 )
             )
-            source._oms_check_readiness()
+            if not self.env.context.get("oms_readiness_later"):
+                # Within a save, the save checks once it is done.
+                source._oms_check_readiness()
 
     def _oms_revoke_all_consents(self, reason):
         self._oms_check_manager()
