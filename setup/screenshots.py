@@ -189,6 +189,18 @@ def main():
             domain=host,
             path="/",
         )
+        # Every company of the user, as when they are all ticked in the
+        # company switcher: the live demo's source is in a company of its own.
+        companies = call(
+            session, args.odoo_url, "res.company", "search_read", [], fields=["id"]
+        )
+        browser.send(
+            "Network.setCookie",
+            name="cids",
+            value="-".join(str(company["id"]) for company in companies),
+            domain=host,
+            path="/",
+        )
         for name, path, selector in SHOTS:
             url = args.odoo_url + path.format(source_id=source_id)
             browser.send("Page.navigate", url=url)
