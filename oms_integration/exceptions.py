@@ -8,7 +8,9 @@ class OmsProcessingError(Exception):
     queue at once; the others are retried with backoff. ``hint`` tells an
     administrator, in plain words, what to do next. ``waiting`` errors are
     not failures: the event goes back to the queue, its attempt not counted
-    (the source may not take orders now).
+    (the source may not take orders now). ``key`` and ``values``: the hints
+    catalogue's entry the texts were made from, so that each reader sees
+    them in their own language.
     """
 
     def __init__(
@@ -19,8 +21,12 @@ class OmsProcessingError(Exception):
         retry_after=None,
         unmapped=(),
         waiting=False,
+        key=None,
+        values=None,
     ):
         super().__init__(message)
+        self.key = key
+        self.values = values or {}
         # (kind, external code, external name) of the values without mapping,
         # recorded in the Mapping Center after the failed work is rolled back.
         self.unmapped = list(unmapped)

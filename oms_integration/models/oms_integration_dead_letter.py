@@ -30,7 +30,18 @@ class OmsIntegrationDeadLetter(models.Model):
         selection=const.DEAD_LETTER_REASONS, required=True, readonly=True
     )
     last_error = fields.Text(readonly=True)
-    error_hint = fields.Text(string="What To Do", readonly=True)
+    error_hint = fields.Text(
+        string="Hint as Written",
+        readonly=True,
+        help="The hint in the language it was written in; What To Do shows it "
+        "in yours.",
+    )
+    # As on the event: the hints catalogue's entry, to show the texts in the
+    # reader's language.
+    error_key = fields.Char(readonly=True, copy=False)
+    error_values = fields.Json(readonly=True, copy=False)
+    error_display = fields.Text(string="Error", compute="_compute_error_display")
+    hint_display = fields.Text(string="What To Do", compute="_compute_error_display")
     attempts = fields.Integer(readonly=True)
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     state = fields.Selection(
@@ -52,6 +63,19 @@ class OmsIntegrationDeadLetter(models.Model):
             letter.display_name = letter.event_id.display_name or self.env._(
                 "Dead letter"
             )
+
+    @api.depends("last_error", "error_hint", "error_key", "error_values")
+    @api.depends_context("lang")
+    def _compute_error_display(self):
+        Hints = self.env["oms.integration.hints"]
+        for letter in self:
+            if letter.error_key:
+                letter.error_display, letter.hint_display = Hints._oms_render(
+                    letter.error_key, letter.error_values
+                )
+            else:
+                letter.error_display = letter.last_error
+                letter.hint_display = letter.error_hint
 
     # === ACTION METHODS === #
 
@@ -112,6 +136,8 @@ class OmsIntegrationDeadLetter(models.Model):
             "reason": reason,
             "last_error": event.last_error,
             "error_hint": event.error_hint,
+            "error_key": event.error_key,
+            "error_values": event.error_values,
             "attempts": event.attempts,
             "date": fields.Datetime.now(),
             "state": "open",

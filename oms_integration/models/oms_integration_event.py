@@ -119,7 +119,19 @@ class OmsIntegrationEvent(models.Model):
         readonly=True, help="A worker owns the event until then (crash recovery)."
     )
     last_error = fields.Text(readonly=True)
-    error_hint = fields.Text(string="What To Do", readonly=True)
+    error_hint = fields.Text(
+        string="Hint as Written",
+        readonly=True,
+        help="The hint in the language it was written in; What To Do shows it "
+        "in yours.",
+    )
+    # The hints catalogue's entry of the error (oms.integration.hints), when
+    # it came from there: the texts above are then shown in the reader's
+    # language (error_display, hint_display).
+    error_key = fields.Char(readonly=True, copy=False)
+    error_values = fields.Json(readonly=True, copy=False)
+    error_display = fields.Text(string="Error", compute="_compute_error_display")
+    hint_display = fields.Text(string="What To Do", compute="_compute_error_display")
     has_error = fields.Boolean(compute="_compute_has_error", search="_search_has_error")
     sale_order_id = fields.Many2one(
         "sale.order", readonly=True, index="btree_not_null", ondelete="set null"
@@ -402,6 +414,19 @@ class OmsIntegrationEvent(models.Model):
                 raw, event.source_id._oms_known_secret_values()
             )
 
+    @api.depends("last_error", "error_hint", "error_key", "error_values")
+    @api.depends_context("lang")
+    def _compute_error_display(self):
+        Hints = self.env["oms.integration.hints"]
+        for event in self:
+            if event.error_key:
+                event.error_display, event.hint_display = Hints._oms_render(
+                    event.error_key, event.error_values
+                )
+            else:
+                event.error_display = event.last_error
+                event.hint_display = event.error_hint
+
     @api.depends("last_error")
     def _compute_has_error(self):
         for event in self:
@@ -589,6 +614,26 @@ class OmsIntegrationEvent(models.Model):
         self._oms_ensure_moved(moved, "processing")
         return moved
 
+    def _oms_error_vals(self, error, hint, key=None, values=None):
+        """The error fields of a failure: its texts as written now (secrets
+        masked) and, when they come from the hints catalogue, its key and
+        values (masked too) to show them in each reader's language."""
+        self.ensure_one()
+        return {
+            "last_error": self._oms_redact(error),
+            "error_hint": hint or False,
+            "error_key": key or False,
+            "error_values": {
+                # Kept as JSON: numbers and texts (amounts, errors as text).
+                name: value
+                if isinstance(value, (int, float, bool)) or value is None
+                else self._oms_redact(str(value))
+                for name, value in (values or {}).items()
+            }
+            if key
+            else False,
+        }
+
     def _set_done(self, sale_order=None, note=None):
         now = fields.Datetime.now()
         vals = {
@@ -596,6 +641,8 @@ class OmsIntegrationEvent(models.Model):
             "lease_until": False,
             "last_error": False,
             "error_hint": False,
+            "error_key": False,
+            "error_values": False,
         }
         if sale_order:
             vals["sale_order_id"] = sale_order.id
@@ -611,17 +658,31 @@ class OmsIntegrationEvent(models.Model):
         moved._oms_note_callback_outcome()
         return moved
 
-    def _set_failed(self, error, hint=None, permanent=False, retry_after=None):
+    def _set_failed(
+        self,
+        error,
+        hint=None,
+        permanent=False,
+        retry_after=None,
+        key=None,
+        values=None,
+    ):
         """Record a failure: schedule a retry with backoff, or dead-letter the
         event (a permanent error, or no attempt left). ``retry_after``
-        (seconds) is a lower bound asked by the provider."""
+        (seconds) is a lower bound asked by the provider. ``key`` and
+        ``values``: the hints catalogue's entry ``error`` and ``hint`` were
+        made from (each reader then sees them in their language)."""
         for event in self:
             source = event.source_id
             if permanent or not backoff.should_retry(
                 event.attempts, source.max_attempts
             ):
                 event._set_dead(
-                    error, hint, reason="permanent" if permanent else "exhausted"
+                    error,
+                    hint,
+                    reason="permanent" if permanent else "exhausted",
+                    key=key,
+                    values=values,
                 )
                 continue
             delay = backoff.retry_delay(
@@ -631,28 +692,26 @@ class OmsIntegrationEvent(models.Model):
                 delay = max(delay, retry_after)
             moved = event._oms_update_state(
                 "failed",
-                {
-                    "last_error": event._oms_redact(error),
-                    "error_hint": hint or False,
-                    "lease_until": False,
-                    "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
-                },
+                dict(
+                    event._oms_error_vals(error, hint, key, values),
+                    lease_until=False,
+                    next_attempt_at=fields.Datetime.now() + timedelta(seconds=delay),
+                ),
             )
             event._oms_ensure_moved(moved, "failed")
             event._oms_note_callback_outcome()
         return self
 
-    def _set_dead(self, error, hint=None, reason="permanent"):
+    def _set_dead(self, error, hint=None, reason="permanent", key=None, values=None):
         now = fields.Datetime.now()
         for event in self:
             moved = event._oms_update_state(
                 "dead",
-                {
-                    "last_error": event._oms_redact(error),
-                    "error_hint": hint or False,
-                    "lease_until": False,
-                    "processed_at": now,
-                },
+                dict(
+                    event._oms_error_vals(error, hint, key, values),
+                    lease_until=False,
+                    processed_at=now,
+                ),
             )
             event._oms_ensure_moved(moved, "dead")
             self.env["oms.integration.dead.letter"]._oms_record(event, reason)

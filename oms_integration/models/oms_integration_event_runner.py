@@ -183,7 +183,12 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
             # What the redrive of a mapping finds its events by.
             self.waiting_mapping_ids = [fields.Command.set(waiting_for.ids)]
         self._set_failed(
-            exc.message, exc.hint, permanent=exc.permanent, retry_after=exc.retry_after
+            exc.message,
+            exc.hint,
+            permanent=exc.permanent,
+            retry_after=exc.retry_after,
+            key=exc.key,
+            values=exc.values,
         )
 
     def _oms_unexpected_failure(self, exc):
@@ -440,6 +445,10 @@ class OmsIntegrationRunnerMixin(models.AbstractModel):
             keys = source._oms_personal_data_keys()
             for event in events.with_context(tracking_disable=True):
                 vals = {"personal_data_blanked_at": now}
+                if event.error_values:
+                    # The values of its error may name the customer: the
+                    # error is shown as it was written.
+                    vals.update(error_key=False, error_values=False)
                 for field_name in ("payload", "headers"):
                     text = event[field_name]
                     blanked = personal_data.blank_personal_text(text, keys)

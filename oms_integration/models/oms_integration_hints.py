@@ -458,6 +458,14 @@ class OmsIntegrationHints(models.AbstractModel):
         problem, action = self._oms_hint(key, **params)
         if detail:
             problem = f"{problem} {detail}"
+        values = dict(params, detail=detail) if detail else dict(params)
+        if secrets:
+            values = {
+                name: redaction.redact_text(value, secrets)
+                if isinstance(value, str)
+                else value
+                for name, value in values.items()
+            }
         return OmsProcessingError(
             redaction.redact_text(problem, secrets) if secrets else problem,
             hint=action,
@@ -465,7 +473,18 @@ class OmsIntegrationHints(models.AbstractModel):
             unmapped=unmapped,
             retry_after=retry_after,
             waiting=waiting,
+            key=key,
+            values=values,
         )
+
+    @api.model
+    def _oms_render(self, key, values):
+        """``(problem, next action)`` of a stored ``key`` and its ``values``
+        (``detail`` appended to the problem), in the reader's language."""
+        values = dict(values or {})
+        detail = values.pop("detail", None)
+        problem, action = self._oms_hint(key, **values)
+        return (f"{problem} {detail}" if detail else problem), action
 
     @api.model
     def _oms_hint_placeholders(self, key):

@@ -167,6 +167,9 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
                         "tax_category_not_rate", codes=", ".join(categories)
                     )
                 )
+            if len(hints) > 1:
+                # More than the catalogue's words: shown as written.
+                error.key = None
             error.hint = " ".join(hints)
             raise error
         if advice:
@@ -174,6 +177,7 @@ class OmsIntegrationOrderBuilder(models.AbstractModel):
             # the advice says which and how.
             error = Hints._oms_error("unit_does_not_fit")
             error.hint = " ".join(advice)
+            error.key = None  # the advice, not the catalogue's words
             raise error
         # Only now that everything resolved: the delivery contact (found or
         # created; nothing in it can fail, so a preview leaves it out).

@@ -210,7 +210,13 @@ class OmsIntegrationSender(models.AbstractModel):
                 )
             return request
         except OmsProcessingError as exc:
-            event._set_failed(exc.message, exc.hint, permanent=exc.permanent)
+            event._set_failed(
+                exc.message,
+                exc.hint,
+                permanent=exc.permanent,
+                key=exc.key,
+                values=exc.values,
+            )
         return None
 
     @api.model

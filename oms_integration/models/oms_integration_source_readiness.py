@@ -176,7 +176,9 @@ class OmsIntegrationReadinessMixin(models.AbstractModel):
         bad while nobody looks at it shows in its score)."""
         sources = self.search([("active", "=", True)])
         for source in sources:
-            source._oms_check_readiness()
+            # Findings are written in the language of who reads them first.
+            lang = source.responsible_user_id.lang or source.company_id.partner_id.lang
+            source.with_context(lang=lang or self.env.lang)._oms_check_readiness()
         return sources
 
     def _oms_check_readiness(self):

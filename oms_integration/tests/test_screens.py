@@ -112,7 +112,7 @@ class TestScreens(OmsIntegrationCommon):
         self.assertEqual(labels["Queued"], "direction != 'outbound'")
         self.assertEqual(labels["Received"], "direction == 'outbound'")
         hint = self._arch("oms.integration.event", "list").find(
-            ".//field[@name='error_hint']"
+            ".//field[@name='hint_display']"
         )
         self.assertEqual(hint.get("optional"), "hide")
 

@@ -156,10 +156,8 @@ class OmsIntegrationEvent(models.Model):
         ):
             event._oms_enqueue(eta=event.next_attempt_at)
 
-    def _set_failed(self, error, hint=None, permanent=False, retry_after=None):
-        result = super()._set_failed(
-            error, hint=hint, permanent=permanent, retry_after=retry_after
-        )
+    def _set_failed(self, error, hint=None, **kwargs):
+        result = super()._set_failed(error, hint=hint, **kwargs)
         self._oms_enqueue_retry()
         return result
 
