@@ -18,3 +18,4 @@ from . import test_screens
 from . import test_hints_catalogue
 from . import test_data_protection
 from . import test_tour
+from . import test_i18n
