@@ -19,8 +19,9 @@ class OmsMonitoringController(http.Controller):
     Thin: check the token, hand over to ``_oms_monitoring_report``. The token
     is the monitoring endpoint's own (system parameter
     ``oms_integration.monitoring_token``, set in Settings > OMS
-    Integration), sent as ``Authorization: Bearer <token>`` or
-    ``?token=<token>``; no user session is involved. The report holds
+    Integration), sent as ``Authorization: Bearer <token>`` only (an
+    address is written in access logs: ``?token=`` is refused); no user
+    session is involved. The report holds
     numbers and configuration only: no customer, payload or URL."""
 
     @http.route(
@@ -46,7 +47,18 @@ class OmsMonitoringController(http.Controller):
                     "sets one in Settings > OMS Integration.",
                 },
             )
-        given = self._oms_bearer_token() or token
+        if token is not None:
+            # A token in the address is written in every access log.
+            return self._oms_answer(
+                400,
+                {
+                    "status": "bad_request",
+                    "message": "Send the monitoring token in the header "
+                    "'Authorization: Bearer <token>', not in the address "
+                    "(addresses are written in access logs).",
+                },
+            )
+        given = self._oms_bearer_token()
         if not given:
             return self._oms_answer(
                 401,

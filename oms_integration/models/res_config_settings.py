@@ -12,8 +12,8 @@ class ResConfigSettings(models.TransientModel):
         string="Monitoring Token",
         config_parameter=const.MONITORING_TOKEN_PARAM,
         help="The token an uptime checker or a Prometheus scraper sends to "
-        "/oms/monitoring (header 'Authorization: Bearer <token>', or "
-        "?token=<token>). Empty: the endpoint answers 503 (not configured).",
+        "/oms/monitoring in the header 'Authorization: Bearer <token>'. "
+        "Empty: the endpoint answers 503 (not configured).",
     )
 
     def action_oms_generate_monitoring_token(self):
