@@ -199,8 +199,15 @@ class TestScreens(OmsIntegrationCommon):
     # === DEMO === #
 
     def test_the_demo_dead_letter_is_fixed_as_it_tells(self):
-        # Demo data is installed on the test databases (setup/test.sh).
-        letter = self.env.ref("oms_integration.oms_integration_dead_letter_demo")
+        # Demo data is installed on the test database of setup/test.sh; a
+        # database without it (Odoo's runner with --without-demo) has no demo
+        # dead letter to fix.
+        letter = self.env.ref(
+            "oms_integration.oms_integration_dead_letter_demo",
+            raise_if_not_found=False,
+        )
+        if not letter:
+            self.skipTest("No demo data in this database: no demo dead letter.")
         event = letter.event_id
         self.assertEqual(event.source_id.state, "active")
         self.assertIn("Tran Van Binh", str(event.order_summary))
