@@ -190,14 +190,18 @@ def _kill_cron_workers_in_long_transactions(odoo, seconds):
     lasted more than ``seconds`` (the poison order being applied), as the
     system's out-of-memory killer would: a worker dies in the middle of its
     batch. A worker's connections are its own (Odoo empties the pool before
-    forking), named ``odoo-<pid>``. Returns the pids killed."""
+    forking), named ``odoo-<pid>``. A worker waiting for a lock the poison's
+    transaction holds (another order of the same customer) is not the one
+    using the memory: it is left alone, as the OOM killer would. Returns the
+    pids killed."""
     connection = database(odoo)
     try:
         with connection.cursor() as cr:
             cr.execute(
                 "SELECT DISTINCT application_name FROM pg_stat_activity "
                 "WHERE datname = %s AND application_name LIKE 'odoo-%%' "
-                "AND xact_start < now() - make_interval(secs => %s)",
+                "AND xact_start < now() - make_interval(secs => %s) "
+                "AND wait_event_type IS DISTINCT FROM 'Lock'",
                 [odoo.db, seconds],
             )
             busy = {int(row[0].split("-")[1]) for row in cr.fetchall()}
