@@ -8,7 +8,7 @@ from lxml import etree
 
 from odoo.tests import Form, tagged
 
-from .common import OmsIntegrationCommon
+from .common import SIGNING_SECRET, OmsIntegrationCommon
 
 
 def _order_payload(order_id="SCR-1", **order):
@@ -189,7 +189,7 @@ class TestScreens(OmsIntegrationCommon):
             event.result_note, "The source Draft Shop is not active: its orders wait."
         )
         self.assertFalse(event.sale_order_id)
-        source.signing_secret = "whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz"
+        source.signing_secret = SIGNING_SECRET
         source._oms_give_consent(["inbound"])
         source.action_activate()
         self._run_queue()
