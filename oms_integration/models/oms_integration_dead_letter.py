@@ -69,13 +69,12 @@ class OmsIntegrationDeadLetter(models.Model):
     def _compute_error_display(self):
         Hints = self.env["oms.integration.hints"]
         for letter in self:
-            if letter.error_key:
-                letter.error_display, letter.hint_display = Hints._oms_render(
-                    letter.error_key, letter.error_values
-                )
-            else:
-                letter.error_display = letter.last_error
-                letter.hint_display = letter.error_hint
+            letter.error_display, letter.hint_display = Hints._oms_display(
+                letter.error_key,
+                letter.error_values,
+                letter.last_error,
+                letter.error_hint,
+            )
 
     # === ACTION METHODS === #
 

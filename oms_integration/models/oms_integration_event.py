@@ -419,13 +419,9 @@ class OmsIntegrationEvent(models.Model):
     def _compute_error_display(self):
         Hints = self.env["oms.integration.hints"]
         for event in self:
-            if event.error_key:
-                event.error_display, event.hint_display = Hints._oms_render(
-                    event.error_key, event.error_values
-                )
-            else:
-                event.error_display = event.last_error
-                event.hint_display = event.error_hint
+            event.error_display, event.hint_display = Hints._oms_display(
+                event.error_key, event.error_values, event.last_error, event.error_hint
+            )
 
     @api.depends("last_error")
     def _compute_has_error(self):

@@ -478,6 +478,15 @@ class OmsIntegrationHints(models.AbstractModel):
         )
 
     @api.model
+    def _oms_display(self, key, values, error, hint):
+        """``(error, hint)`` to show on an event or a dead letter: rendered in
+        the reader's language when they came from the catalogue (``key``),
+        else as written."""
+        if key:
+            return self._oms_render(key, values)
+        return error, hint
+
+    @api.model
     def _oms_render(self, key, values):
         """``(problem, next action)`` of a stored ``key`` and its ``values``
         (``detail`` appended to the problem), in the reader's language."""
